@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs everything Earshot needs to build, test and synthesize data, from Debian
+# packages only. Safe to run again: it installs only what is missing.
+#   tools/install_deps.sh            build + run dependencies
+#   tools/install_deps.sh --tests    also the packages the test suite uses
+#   tools/install_deps.sh --data     also the TTS voices and real-audio packages for training data
+set -euo pipefail
+
+build_packages=(
+  build-essential cmake pkg-config
+  portaudio19-dev libkissfft-dev libsndfile1-dev libeigen3-dev libsoxr-dev
+  libbenchmark-dev catch2 libcli11-dev nlohmann-json3-dev libfmt-dev
+)
+test_packages=(
+  espeak-ng sox libsox-fmt-all
+  pulseaudio pulseaudio-utils libasound2-plugins alsa-utils
+)
+data_packages=(
+  espeak-ng sox libsox-fmt-all flite
+  festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts festlex-cmu festlex-poslex
+)
+
+wanted=("${build_packages[@]}")
+for arg in "$@"; do
+  case "$arg" in
+    --tests) wanted+=("${test_packages[@]}") ;;
+    --data) wanted+=("${data_packages[@]}") ;;
+    *) echo "install_deps.sh: unknown option '$arg'" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  sudo_cmd=(sudo)
+else
+  sudo_cmd=()
+fi
+echo "install_deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine and runs the whole test suite three ways:
+#   1. Release build (build/): every test.
+#   2. ASan + UBSan build (build-asan/): every test.
+#   3. TSan build (build-tsan/): the concurrency tests (ctest label "concurrency").
+# Exits non-zero if any build or test fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tools/install_deps.sh --tests
+jobs=$(nproc)
+
+configure_and_build() {  # build_dir, extra cmake args...
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+  cmake --build "$dir" -j"$jobs" "${build_targets[@]}"
+}
+
+echo "== Release build: all tests"
+build_targets=()
+configure_and_build build
+ctest --test-dir build --output-on-failure -j"$jobs"
+
+echo "== ASan + UBSan build: all tests"
+configure_and_build build-asan -DEARSHOT_SANITIZE=address,undefined
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-asan --output-on-failure -j"$jobs"
+
+echo "== TSan build: concurrency tests"
+build_targets=(--target earshot)
+for source in tests/test_*.cpp; do
+  name=$(basename "$source" .cpp)
+  if [[ $name =~ ring_buffer|listen|concurrency ]]; then
+    build_targets+=("$name")
+  fi
+done
+configure_and_build build-tsan -DEARSHOT_SANITIZE=thread
+TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -L concurrency
