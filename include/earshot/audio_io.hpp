@@ -30,7 +30,8 @@ class Resampler {
 
   // Appends the resampled form of `input` to `output`.
   void process(std::span<const float> input, std::vector<float>& output);
-  // Ends the stream: appends the remaining output to `output`.
+  // Ends the stream: appends the remaining output to `output`. The next `process` call
+  // starts a new stream.
   void flush(std::vector<float>& output);
 
   double input_rate() const { return input_rate_; }
@@ -44,8 +45,10 @@ class Resampler {
 };
 
 // Reads an audio file piece by piece as 16 kHz mono float, so hour-long files never
-// have to fit in memory. Throws earshot::Error on open if the file is missing, is not
-// audio, has zero channels or holds no samples, and on read if it is truncated.
+// have to fit in memory. Throws earshot::Error on open if the file is missing, is a
+// directory, is not audio, has zero channels or a rate <= 0, or holds no samples. A file
+// holding fewer frames than its header promises is reported as truncated: on open where the
+// header can be checked directly (WAV), otherwise on the read that comes up short.
 class AudioFileReader {
  public:
   explicit AudioFileReader(const std::filesystem::path& path);
@@ -53,8 +56,8 @@ class AudioFileReader {
   AudioFileReader(AudioFileReader&&) noexcept;
   AudioFileReader& operator=(AudioFileReader&&) noexcept;
 
-  // Appends up to about `max_samples` (at 16 kHz) to `output`; returns how many were
-  // appended. Returns 0 only at the end of the file.
+  // Appends up to `max_samples` (> 0, at 16 kHz) to `output`; returns how many were
+  // appended. Fewer than `max_samples` only at the end of the file; 0 once it is over.
   std::size_t read(std::vector<float>& output, std::size_t max_samples);
 
   int file_sample_rate() const;

@@ -9,16 +9,32 @@
 // Frame count: frame i covers samples [i*hop, i*hop + window). A stream of n samples
 // yields num_frames(n) = n < window ? 0 : 1 + (n - window) / hop frames. There is no
 // padding at either end, so streaming never has to revise a frame it already emitted.
+// A hop longer than the window is allowed: the samples between frames are skipped.
+//
+// One frame, exactly:
+//   x[t]   = kFrontEndInputScale * sample[i*hop + t] * hann[t],  t < window, 0 up to fft_size
+//   hann[t] = 0.5 - 0.5 cos(2 pi t / window)   (periodic Hann, as torch.stft and librosa use,
+//             so Python tooling can reproduce the features)
+//   P[k]   = |FFT(x)[k]|^2,  k = 0..fft_size/2
+//   mel:    value[m] = ln(max(sum_k w_m[k] P[k], power_floor)), w_m the m-th triangle of
+//           height 1 on the HTK mel scale (mel = 2595 log10(1 + hz/700)); the num_mel_bands + 2
+//           triangle corners are equally spaced in mel from mel_low_hz to mel_high_hz and
+//           w_m[k] is linear in the mel of bin k's frequency (k * sample_rate / fft_size).
+//   linear: value[k] = ln(max(P[k], power_floor)).
 #pragma once
-
-#include <nlohmann/json_fwd.hpp>
 
 #include <cstddef>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <span>
 #include <vector>
 
 namespace earshot {
+
+// Samples are float in [-1, 1]; the front end works in 16-bit integer units (as Kaldi does)
+// so log energies have the familiar range: a full-scale 1 kHz tone in a 25 ms window gives
+// a log power of about 30, and the default power_floor only ever bites on digital silence.
+inline constexpr float kFrontEndInputScale = 32768.0f;
 
 enum class SpectrumScale {
   kMel,     // log energies of triangular mel filters (num_mel_bands values)
@@ -42,31 +58,46 @@ struct FrontEndConfig {
   // Values per frame: num_mel_bands, or fft_size/2 + 1 for the linear scale.
   int feature_dim() const;
   double hop_s() const { return static_cast<double>(hop_samples) / sample_rate; }
-  // Throws earshot::Error if the parameters are inconsistent (window > fft, ...).
+  // Throws earshot::Error naming the parameter unless: sample_rate > 0, 1 <= window_samples
+  // <= fft_size, fft_size even and in [2, 65536], hop_samples >= 1, power_floor finite and > 0;
+  // for the mel scale also num_mel_bands >= 1, 0 <= mel_low_hz < mel_high_hz <= sample_rate/2
+  // and every mel triangle covering at least one FFT bin (else: fewer bands or a larger FFT).
   void validate() const;
   bool operator==(const FrontEndConfig&) const = default;
 };
 
+// JSON object with one key per field; scale is "mel" or "linear".
 void to_json(nlohmann::json& j, const FrontEndConfig& config);
+// Throws earshot::Error on a missing field, an unknown field (a model made for a newer front
+// end must not run on this one), a value of the wrong type, an unknown scale, or a config
+// that fails validate(). `config` is only assigned when everything is fine.
 void from_json(const nlohmann::json& j, FrontEndConfig& config);
 
 // Number of complete frames in `num_samples` samples (see the formula above).
+// Throws earshot::Error if window_samples or hop_samples is below 1.
 std::size_t num_frames(std::size_t num_samples, const FrontEndConfig& config);
 
+// One stream's front end. The FFT plan, window and filters are built once here; frames are
+// computed lazily by pop_frame from the buffered samples. A moved-from FrontEnd may only be
+// destroyed or assigned to.
 class FrontEnd {
  public:
+  // Throws earshot::Error if config.validate() does.
   explicit FrontEnd(const FrontEndConfig& config = {});
   ~FrontEnd();
   FrontEnd(FrontEnd&&) noexcept;
   FrontEnd& operator=(FrontEnd&&) noexcept;
 
   // Appends samples to the stream. Allocation-free once the internal buffer has grown to
-  // hold the largest chunk pushed so far plus one window.
+  // hold the largest chunk pushed so far plus the samples of the frames not yet popped
+  // (one window when the caller pops after every push). Throws earshot::Error, appending
+  // nothing, if a sample is NaN or infinite: one bad sample would poison every later frame.
   void accept_waveform(std::span<const float> samples);
-  // Frames computed and not yet popped.
+  // Complete frames not yet popped.
   std::size_t frames_ready() const;
   // Writes the oldest ready frame into `frame` (feature_dim() values) and removes it.
-  // Returns false (and leaves `frame` alone) if no frame is ready.
+  // Returns false (and leaves `frame` alone) if no frame is ready. Throws earshot::Error
+  // if frame.size() != feature_dim().
   bool pop_frame(std::span<float> frame);
   // Forgets all samples and frames: the next sample starts a new stream.
   void reset();

@@ -1,0 +1,192 @@
+// Accuracy evaluation the way the wake-word field measures itself (docs: evaluation.md).
+//
+// Trigger clips are mixed into long streams of negative speech and noise at a fixed SNR
+// (measured on the loudest 32 ms frame of each word). The streaming detector runs over the
+// streams once, keeping every output step's probability; the threshold is then swept over
+// its whole range by replaying the post-processing on those probabilities:
+//   - a trigger word is hit when a detection fires within [word start, word end + 0.5 s];
+//   - every other detection is a false accept; false accepts per hour (FA/h) divide them
+//     by the hours of audio outside the trigger words' hit windows.
+// The result is an operating curve (miss rate against FA/h), summarised as the miss rate
+// at 0.1, 0.5 and 1 FA/h, linearly interpolated between measured points.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <vector>
+
+#include "earshot/detector.hpp"
+#include "earshot/model.hpp"
+#include "earshot/synth.hpp"
+
+namespace earshot {
+
+// A trigger word's position in an evaluation stream, in seconds.
+struct TriggerSpan {
+  double start_s = 0;
+  double end_s = 0;
+};
+
+// One stream the detector ran over: its per-step probabilities and where the triggers were.
+struct ScoredStream {
+  std::string name;
+  double duration_s = 0;
+  std::vector<float> probabilities;  // one per output step, in order
+  std::vector<TriggerSpan> triggers;
+};
+
+// How to turn probabilities back into detections: the model's timing and the detector's
+// post-processing settings other than the threshold, which the sweep varies.
+struct DetectionTiming {
+  double output_step_s = 0;
+  // Step j is available (the detector can fire on it) at j * output_step_s + this.
+  double step_available_offset_s = 0;
+  DetectorConfig post;  // threshold ignored
+
+  static DetectionTiming for_model(const Model& model, const DetectorConfig& post);
+};
+
+// Counts at one threshold, over all streams of a condition.
+struct OperatingPoint {
+  float threshold = 0;
+  std::size_t triggers = 0;
+  std::size_t misses = 0;
+  std::size_t false_accepts = 0;
+  double negative_hours = 0;  // audio outside the hit windows
+
+  double miss_rate() const { return triggers == 0 ? 0.0 : double(misses) / double(triggers); }
+  double fa_per_hour() const { return negative_hours > 0 ? false_accepts / negative_hours : 0.0; }
+};
+
+// A hit window extends this far past the end of the word.
+inline constexpr double kHitToleranceAfter_s = 0.5;
+
+// Detections (fire times) the post-processing makes from `probabilities` at `threshold`.
+std::vector<double> detection_times(const std::vector<float>& probabilities, float threshold,
+                                    const DetectionTiming& timing);
+
+// Scores `streams` at one threshold.
+OperatingPoint score_at_threshold(const std::vector<ScoredStream>& streams, float threshold,
+                                  const DetectionTiming& timing);
+
+// The thresholds a sweep visits: `count` values evenly spaced in log-odds from about 3e-4
+// to 1 - 3e-4, in increasing order, so both ends of the curve are reached.
+std::vector<float> sweep_thresholds(int count = 241);
+
+// Operating points for every threshold of the sweep, in increasing threshold order.
+std::vector<OperatingPoint> operating_curve(const std::vector<ScoredStream>& streams,
+                                            const DetectionTiming& timing,
+                                            const std::vector<float>& thresholds);
+
+// Miss rate at `fa_per_hour` on the curve, linearly interpolated between the two measured
+// points around it. Each point's miss rate is the best reachable at or below its FA/h, and
+// the "never fire" point (0 FA/h, every word missed) anchors the low end, so a target below
+// every measured FA/h interpolates towards a miss rate of 1.
+double miss_rate_at_fa_per_hour(const std::vector<OperatingPoint>& curve, double fa_per_hour);
+
+// The lowest threshold of the curve whose FA/h is at most `fa_per_hour` (the most sensitive
+// setting that still meets the target), or the highest threshold if none does.
+float threshold_for_fa_per_hour(const std::vector<OperatingPoint>& curve, double fa_per_hour);
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation streams made from clip directories (eval_streams.cpp)
+
+struct EvalStreamConfig {
+  double snr_db = 10;
+  std::uint64_t seed = 1;
+  // Negative-only audio added after the trigger words, so FA/h rests on enough hours.
+  double min_negative_hours = 0.25;
+  // Each trigger word is preceded by this many negative words (uniform), each with a gap.
+  int negatives_per_trigger_min = 1, negatives_per_trigger_max = 3;
+  double gap_s_min = 0.5, gap_s_max = 2.5;
+  // Background noise RMS level; speech is placed `snr_db` above it.
+  double noise_dbfs_min = -45, noise_dbfs_max = -30;
+  // The streams are cut into this many independent parts (each a fresh detector), a fixed
+  // number so results do not depend on the thread count.
+  int parts = 8;
+};
+
+// The audio of one evaluation part and its trigger positions.
+struct EvalAudio {
+  std::vector<float> samples;
+  std::vector<TriggerSpan> triggers;
+};
+
+// Builds part `part` of the evaluation streams: its share of the trigger clips (every
+// parts-th one, shuffled by seed), each after a few negative words, then negative words to
+// its share of min_negative_hours, all over noise. A pure function of its arguments.
+EvalAudio make_eval_part(const std::vector<SourceCollection>& positives,
+                         const std::vector<SourceCollection>& negatives,
+                         const std::vector<SourceCollection>& noise,
+                         const EvalStreamConfig& config, int part);
+
+// Runs a fresh detector over `samples` in 1 s pieces and keeps every step's probability.
+ScoredStream score_audio(const std::shared_ptr<const Model>& model, const std::vector<float>& samples,
+                         std::vector<TriggerSpan> triggers, std::string name);
+
+// Scores a file from disk piece by piece (long recordings never load whole).
+ScoredStream score_file(const std::shared_ptr<const Model>& model,
+                        const std::filesystem::path& path, std::vector<TriggerSpan> triggers);
+
+// Trigger spans from an Audacity label file (start<TAB>end<TAB>label per line; every label
+// is a trigger). Throws earshot::Error naming the file and line on a malformed line.
+std::vector<TriggerSpan> read_audacity_labels(const std::filesystem::path& path);
+
+// ---------------------------------------------------------------------------------------------
+// Whole evaluations (eval_run.cpp)
+
+struct ConditionResult;
+
+// Scores mixtures of `positives` into negative speech and noise at each SNR of `snrs_db`.
+// Deterministic for a seed whatever `threads` is. `post` sets the detector's
+// post-processing (its threshold is the "default threshold" point of each result).
+std::vector<ConditionResult> evaluate_mixtures(const std::shared_ptr<const Model>& model,
+                                               const std::vector<SourceCollection>& positives,
+                                               const std::vector<SourceCollection>& negatives,
+                                               const std::vector<SourceCollection>& noise,
+                                               const std::vector<double>& snrs_db,
+                                               EvalStreamConfig config, const DetectorConfig& post,
+                                               int threads);
+
+// Scores long recordings, each with an Audacity label file of its trigger words beside it
+// (same name, .txt). A recording without labels holds no trigger word. Throws
+// earshot::Error if the directory holds no audio file.
+ConditionResult evaluate_recordings(const std::shared_ptr<const Model>& model,
+                                    const std::filesystem::path& directory,
+                                    const DetectorConfig& post, int threads);
+
+// ---------------------------------------------------------------------------------------------
+// Reports (eval_report.cpp)
+
+// The results of one condition (an SNR, or a set of labelled recordings).
+struct ConditionResult {
+  std::string name;  // "snr_10db", "recordings"
+  double snr_db = 0;
+  bool has_snr = false;
+  std::size_t streams = 0;
+  double audio_hours = 0;
+  std::vector<OperatingPoint> curve;
+  OperatingPoint at_default_threshold;
+};
+
+// The miss rates at these FA/h are the headline figures.
+inline constexpr double kReportedFaPerHour[] = {0.1, 0.5, 1.0};
+
+nlohmann::json summary_json(const std::vector<ConditionResult>& results,
+                            const nlohmann::json& context);
+// The operating curve: threshold, triggers, misses, miss_rate, false_accepts,
+// negative_hours, fa_per_hour.
+std::string curve_csv(const ConditionResult& result);
+// DET plot: miss rate (%) against FA/h on a log axis, one curve per condition.
+std::string det_curve_svg(const std::vector<ConditionResult>& results);
+// The one-screen table printed on stdout.
+std::string summary_table(const std::vector<ConditionResult>& results);
+
+// Writes summary.json, curve_<name>.csv for each condition and det_curve.svg into `out_dir`.
+void write_eval_report(const std::filesystem::path& out_dir,
+                       const std::vector<ConditionResult>& results, const nlohmann::json& context);
+
+}  // namespace earshot

@@ -1,0 +1,44 @@
+// `earshot listen`: the live trigger-word daemon, assembled from the listen_* pieces.
+//
+//   producer (PortAudio callback, or the --input replay thread)
+//      -> CaptureBuffer (lock-free ring) -> ListenWorker thread -> JSON lines on stdout
+//                                                               -> --exec hooks, --save-dir clips
+//   main thread: device supervision (reopen with backoff) or waiting for the replay to end
+//   signal thread: SIGINT/SIGTERM -> stop; SIGHUP -> reload the model file
+//
+// Stopping: the producer stops first, the worker then drains everything already captured,
+// writes queued clips and a final status line, and run_listen returns 0.
+#pragma once
+
+#include <cstddef>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "earshot/listen_worker.hpp"
+
+namespace earshot::listen {
+
+struct ListenOptions {
+  std::filesystem::path model_path;
+  std::string device;  // --device: "" default input, an index, or (part of) a name
+  std::optional<std::filesystem::path> input;  // --input: replay a file instead of a device
+  bool fast = false;                           // --fast: replay as fast as the worker goes
+  std::vector<std::string> exec_command;       // --exec CMD ARGS...
+  std::size_t max_running_hooks = HookRunner::kDefaultMaxRunning;
+  std::optional<std::filesystem::path> save_dir;
+  double status_every_s = 10.0;
+  ThresholdChoice threshold;
+};
+
+// Runs until the input ends (--input) or SIGINT/SIGTERM; returns 0. Throws earshot::Error
+// when listening cannot start (bad model, options, file or device), after writing the same
+// message as an error line to `out`.
+int run_listen(const ListenOptions& options, std::FILE* out);
+
+// `--list-devices`: one line per input device PortAudio sees, default marked with '*'.
+void print_input_devices(std::FILE* out);
+
+}  // namespace earshot::listen

@@ -1,0 +1,122 @@
+// The threshold sweep: from stored probabilities to miss rate and false accepts per hour.
+#include <algorithm>
+#include <cmath>
+
+#include "earshot/eval.hpp"
+
+namespace earshot {
+
+DetectionTiming DetectionTiming::for_model(const Model& model, const DetectorConfig& post) {
+  DetectionTiming timing;
+  timing.output_step_s = model.output_step_s();
+  timing.step_available_offset_s = model.receptive_field_s();
+  timing.post = post;
+  return timing;
+}
+
+std::vector<double> detection_times(const std::vector<float>& probabilities, float threshold,
+                                    const DetectionTiming& timing) {
+  DetectorConfig config = timing.post;
+  config.threshold = threshold;
+  EventPostProcessor post(config, timing.output_step_s);
+  std::vector<double> times;
+  for (const float probability : probabilities) {
+    if (const auto fired = post.push(probability)) {
+      times.push_back(static_cast<double>(fired->fire_step) * timing.output_step_s +
+                      timing.step_available_offset_s);
+    }
+  }
+  return times;
+}
+
+namespace {
+
+bool in_hit_window(double time_s, const TriggerSpan& trigger) {
+  return time_s >= trigger.start_s && time_s <= trigger.end_s + kHitToleranceAfter_s;
+}
+
+// Seconds of `stream` outside every trigger's hit window.
+double negative_seconds(const ScoredStream& stream) {
+  double covered_s = 0;
+  for (const TriggerSpan& trigger : stream.triggers) {
+    const double end_s = std::min(stream.duration_s, trigger.end_s + kHitToleranceAfter_s);
+    covered_s += std::max(0.0, end_s - trigger.start_s);
+  }
+  return std::max(0.0, stream.duration_s - covered_s);
+}
+
+}  // namespace
+
+OperatingPoint score_at_threshold(const std::vector<ScoredStream>& streams, float threshold,
+                                  const DetectionTiming& timing) {
+  OperatingPoint point;
+  point.threshold = threshold;
+  for (const ScoredStream& stream : streams) {
+    const std::vector<double> times = detection_times(stream.probabilities, threshold, timing);
+    for (const TriggerSpan& trigger : stream.triggers) {
+      const bool hit = std::any_of(times.begin(), times.end(),
+                                   [&](double t) { return in_hit_window(t, trigger); });
+      ++point.triggers;
+      if (!hit) ++point.misses;
+    }
+    for (const double t : times) {
+      const bool inside = std::any_of(stream.triggers.begin(), stream.triggers.end(),
+                                      [&](const TriggerSpan& s) { return in_hit_window(t, s); });
+      if (!inside) ++point.false_accepts;
+    }
+    point.negative_hours += negative_seconds(stream) / 3600.0;
+  }
+  return point;
+}
+
+std::vector<float> sweep_thresholds(int count) {
+  // Evenly spaced log-odds put as many thresholds near 0.999 as near 0.5, where the
+  // interesting part of a good model's curve lies.
+  constexpr double kMaxLogOdds = 8.0;  // sigmoid(8) = 0.99966
+  std::vector<float> thresholds;
+  for (int i = 0; i < count; ++i) {
+    const double log_odds = -kMaxLogOdds + 2 * kMaxLogOdds * i / std::max(1, count - 1);
+    thresholds.push_back(static_cast<float>(1.0 / (1.0 + std::exp(-log_odds))));
+  }
+  return thresholds;
+}
+
+std::vector<OperatingPoint> operating_curve(const std::vector<ScoredStream>& streams,
+                                            const DetectionTiming& timing,
+                                            const std::vector<float>& thresholds) {
+  std::vector<OperatingPoint> curve;
+  curve.reserve(thresholds.size());
+  for (const float threshold : thresholds) {
+    curve.push_back(score_at_threshold(streams, threshold, timing));
+  }
+  return curve;
+}
+
+double miss_rate_at_fa_per_hour(const std::vector<OperatingPoint>& curve, double fa_per_hour) {
+  // Points (FA/h, best miss rate reachable at or below that FA/h), starting from the
+  // "never fire" end of every curve: no false accepts, everything missed.
+  std::vector<std::pair<double, double>> points = {{0.0, 1.0}};
+  for (const OperatingPoint& p : curve) points.emplace_back(p.fa_per_hour(), p.miss_rate());
+  std::sort(points.begin(), points.end());
+  for (std::size_t i = 1; i < points.size(); ++i) {
+    points[i].second = std::min(points[i].second, points[i - 1].second);
+  }
+  for (std::size_t i = 1; i < points.size(); ++i) {
+    const auto [fa_right, miss_right] = points[i];
+    if (fa_right < fa_per_hour) continue;
+    const auto [fa_left, miss_left] = points[i - 1];
+    if (fa_right == fa_left) return miss_right;
+    const double fraction = (fa_per_hour - fa_left) / (fa_right - fa_left);
+    return miss_left + fraction * (miss_right - miss_left);
+  }
+  return points.back().second;
+}
+
+float threshold_for_fa_per_hour(const std::vector<OperatingPoint>& curve, double fa_per_hour) {
+  for (const OperatingPoint& point : curve) {  // increasing threshold: most sensitive first
+    if (point.fa_per_hour() <= fa_per_hour) return point.threshold;
+  }
+  return curve.empty() ? 0.5f : curve.back().threshold;
+}
+
+}  // namespace earshot

@@ -1,0 +1,153 @@
+// Evaluation reports: summary.json, the operating curve as CSV, a DET plot, a text table.
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "earshot/error.hpp"
+#include "earshot/eval.hpp"
+
+namespace earshot {
+
+namespace {
+
+std::string fa_key(double fa_per_hour) { return fmt::format("{:g}", fa_per_hour); }
+
+nlohmann::json point_json(const OperatingPoint& point) {
+  return {{"threshold", point.threshold},         {"triggers", point.triggers},
+          {"misses", point.misses},               {"miss_rate", point.miss_rate()},
+          {"false_accepts", point.false_accepts}, {"negative_hours", point.negative_hours},
+          {"fa_per_hour", point.fa_per_hour()}};
+}
+
+void write_text(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  out.close();
+  if (!out) throw Error(fmt::format("cannot write '{}' (disk full or no permission?)", path.string()));
+}
+
+}  // namespace
+
+nlohmann::json summary_json(const std::vector<ConditionResult>& results,
+                            const nlohmann::json& context) {
+  nlohmann::json conditions = nlohmann::json::array();
+  for (const ConditionResult& result : results) {
+    nlohmann::json miss_rates = nlohmann::json::object();
+    for (const double fa : kReportedFaPerHour) {
+      miss_rates[fa_key(fa)] = miss_rate_at_fa_per_hour(result.curve, fa);
+    }
+    nlohmann::json condition = {{"name", result.name},
+                                {"streams", result.streams},
+                                {"audio_hours", result.audio_hours},
+                                {"miss_rate_at_fa_per_hour", miss_rates},
+                                {"at_default_threshold", point_json(result.at_default_threshold)}};
+    if (result.has_snr) condition["snr_db"] = result.snr_db;
+    conditions.push_back(condition);
+  }
+  return {{"context", context}, {"conditions", conditions}};
+}
+
+std::string curve_csv(const ConditionResult& result) {
+  std::string csv = "threshold,triggers,misses,miss_rate,false_accepts,negative_hours,fa_per_hour\n";
+  for (const OperatingPoint& p : result.curve) {
+    csv += fmt::format("{:.6f},{},{},{:.6f},{},{:.6f},{:.6f}\n", p.threshold, p.triggers, p.misses,
+                       p.miss_rate(), p.false_accepts, p.negative_hours, p.fa_per_hour());
+  }
+  return csv;
+}
+
+std::string det_curve_svg(const std::vector<ConditionResult>& results) {
+  // Plot area: FA/h on a log axis from 0.01 to 100, miss rate 0..100 % linear. Points with
+  // no false accepts sit on the left edge.
+  constexpr double kWidth = 720, kHeight = 480, kLeft = 70, kRight = 160, kTop = 40, kBottom = 60;
+  constexpr double kMinFa = 0.01, kMaxFa = 100;
+  const double plot_w = kWidth - kLeft - kRight, plot_h = kHeight - kTop - kBottom;
+  auto x_of = [&](double fa) {
+    const double clamped = std::clamp(fa, kMinFa, kMaxFa);
+    return kLeft + plot_w * (std::log10(clamped) - std::log10(kMinFa)) /
+                       (std::log10(kMaxFa) - std::log10(kMinFa));
+  };
+  auto y_of = [&](double miss) { return kTop + plot_h * (1.0 - std::clamp(miss, 0.0, 1.0)); };
+  const char* colours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"};
+
+  std::string svg = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" "
+      "viewBox=\"0 0 {0} {1}\" font-family=\"sans-serif\" font-size=\"12\">\n"
+      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+      "<text x=\"{2}\" y=\"22\" font-size=\"15\">DET curve: miss rate against false accepts per "
+      "hour</text>\n",
+      kWidth, kHeight, kLeft);
+  for (double fa = kMinFa; fa <= kMaxFa * 1.001; fa *= 10) {
+    svg += fmt::format(
+        "<line x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" stroke=\"#ddd\"/>"
+        "<text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4:g}</text>\n",
+        x_of(fa), kTop, kTop + plot_h, kTop + plot_h + 18, fa);
+  }
+  for (int percent = 0; percent <= 100; percent += 20) {
+    svg += fmt::format(
+        "<line x1=\"{0}\" y1=\"{1:.1f}\" x2=\"{2}\" y2=\"{1:.1f}\" stroke=\"#ddd\"/>"
+        "<text x=\"{3}\" y=\"{4:.1f}\" text-anchor=\"end\">{5}%</text>\n",
+        kLeft, y_of(percent / 100.0), kLeft + plot_w, kLeft - 6, y_of(percent / 100.0) + 4,
+        percent);
+  }
+  svg += fmt::format(
+      "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"black\"/>\n"
+      "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">false accepts per hour (log scale)</text>\n"
+      "<text transform=\"translate(18,{}) rotate(-90)\" text-anchor=\"middle\">miss rate</text>\n",
+      kLeft, kTop, plot_w, plot_h, kLeft + plot_w / 2, kHeight - 15, kTop + plot_h / 2);
+
+  for (std::size_t c = 0; c < results.size(); ++c) {
+    const char* colour = colours[c % std::size(colours)];
+    std::string path;
+    for (const OperatingPoint& p : results[c].curve) {
+      path += fmt::format("{}{:.1f},{:.1f}", path.empty() ? "M" : " L", x_of(p.fa_per_hour()),
+                          y_of(p.miss_rate()));
+    }
+    svg += fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>\n", path,
+                       colour);
+    const double legend_y = kTop + 10 + 20 * static_cast<double>(c);
+    svg += fmt::format(
+        "<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" stroke=\"{3}\" stroke-width=\"3\"/>"
+        "<text x=\"{4}\" y=\"{5}\">{6}</text>\n",
+        kLeft + plot_w + 12, legend_y, kLeft + plot_w + 36, colour, kLeft + plot_w + 42,
+        legend_y + 4, results[c].name);
+  }
+  svg += "</svg>\n";
+  return svg;
+}
+
+std::string summary_table(const std::vector<ConditionResult>& results) {
+  std::string table = fmt::format("{:<14} {:>9} {:>8}  {:>11} {:>11} {:>11}  {:>22}\n", "condition",
+                                  "triggers", "hours", "miss@0.1/h", "miss@0.5/h", "miss@1/h",
+                                  "default thr: miss, FA/h");
+  for (const ConditionResult& r : results) {
+    const OperatingPoint& d = r.at_default_threshold;
+    table += fmt::format("{:<14} {:>9} {:>8.2f}  {:>10.1f}% {:>10.1f}% {:>10.1f}%  {:>5.3f}: {:>5.1f}%, {:.2f}\n",
+                         r.name, d.triggers, r.audio_hours,
+                         100 * miss_rate_at_fa_per_hour(r.curve, 0.1),
+                         100 * miss_rate_at_fa_per_hour(r.curve, 0.5),
+                         100 * miss_rate_at_fa_per_hour(r.curve, 1.0), d.threshold,
+                         100 * d.miss_rate(), d.fa_per_hour());
+  }
+  return table;
+}
+
+void write_eval_report(const std::filesystem::path& out_dir,
+                       const std::vector<ConditionResult>& results, const nlohmann::json& context) {
+  std::error_code error;
+  std::filesystem::create_directories(out_dir, error);
+  if (error) {
+    throw Error(fmt::format("cannot create report directory '{}': {}", out_dir.string(),
+                            error.message()));
+  }
+  write_text(out_dir / "summary.json", summary_json(results, context).dump(2) + "\n");
+  for (const ConditionResult& result : results) {
+    write_text(out_dir / fmt::format("curve_{}.csv", result.name), curve_csv(result));
+  }
+  write_text(out_dir / "det_curve.svg", det_curve_svg(results));
+}
+
+}  // namespace earshot

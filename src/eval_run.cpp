@@ -1,0 +1,106 @@
+// Whole evaluations: build or read the streams, score them in parallel, sweep thresholds.
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "earshot/audio_io.hpp"
+#include "earshot/error.hpp"
+#include "earshot/eval.hpp"
+
+namespace earshot {
+
+namespace {
+
+// Runs task(i) for i in [0, count) on `threads` threads; rethrows the first failure.
+void parallel_for(std::size_t count, int threads, const std::function<void(std::size_t)>& task) {
+  std::atomic<std::size_t> next{0};
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  auto worker = [&] {
+    for (std::size_t i = next++; i < count; i = next++) {
+      try {
+        task(i);
+      } catch (...) {
+        const std::lock_guard lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < std::max(1, threads); ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& thread : pool) thread.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+ConditionResult summarise(std::string name, const std::vector<ScoredStream>& streams,
+                          const DetectionTiming& timing) {
+  ConditionResult result;
+  result.name = std::move(name);
+  result.streams = streams.size();
+  for (const ScoredStream& stream : streams) result.audio_hours += stream.duration_s / 3600.0;
+  result.curve = operating_curve(streams, timing, sweep_thresholds());
+  result.at_default_threshold = score_at_threshold(streams, timing.post.threshold, timing);
+  return result;
+}
+
+}  // namespace
+
+std::vector<ConditionResult> evaluate_mixtures(const std::shared_ptr<const Model>& model,
+                                               const std::vector<SourceCollection>& positives,
+                                               const std::vector<SourceCollection>& negatives,
+                                               const std::vector<SourceCollection>& noise,
+                                               const std::vector<double>& snrs_db,
+                                               EvalStreamConfig config, const DetectorConfig& post,
+                                               int threads) {
+  post.validate();
+  const DetectionTiming timing = DetectionTiming::for_model(*model, post);
+  std::vector<ConditionResult> results;
+  for (const double snr_db : snrs_db) {
+    config.snr_db = snr_db;
+    std::vector<ScoredStream> streams(static_cast<std::size_t>(config.parts));
+    parallel_for(streams.size(), threads, [&](std::size_t part) {
+      EvalAudio audio = make_eval_part(positives, negatives, noise, config, static_cast<int>(part));
+      streams[part] = score_audio(model, audio.samples, std::move(audio.triggers),
+                                  fmt::format("snr {:g} dB, part {}", snr_db, part));
+    });
+    ConditionResult result = summarise(fmt::format("snr_{:g}db", snr_db), streams, timing);
+    result.snr_db = snr_db;
+    result.has_snr = true;
+    results.push_back(std::move(result));
+  }
+  return results;
+}
+
+ConditionResult evaluate_recordings(const std::shared_ptr<const Model>& model,
+                                    const std::filesystem::path& directory,
+                                    const DetectorConfig& post, int threads) {
+  post.validate();
+  if (!std::filesystem::is_directory(directory)) {
+    throw Error(fmt::format("recordings directory '{}' does not exist", directory.string()));
+  }
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(directory)) {
+    if (entry.is_regular_file() && has_audio_extension(entry.path())) files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  if (files.empty()) {
+    throw Error(fmt::format("recordings directory '{}' holds no audio file", directory.string()));
+  }
+  std::vector<ScoredStream> streams(files.size());
+  parallel_for(files.size(), threads, [&](std::size_t i) {
+    std::filesystem::path labels = files[i];
+    labels.replace_extension(".txt");
+    std::vector<TriggerSpan> triggers;
+    if (std::filesystem::exists(labels)) triggers = read_audacity_labels(labels);
+    streams[i] = score_file(model, files[i], std::move(triggers));
+  });
+  return summarise("recordings", streams, DetectionTiming::for_model(*model, post));
+}
+
+}  // namespace earshot

@@ -1,0 +1,181 @@
+// Evaluation streams: trigger words among negative speech over noise, at a fixed SNR.
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "earshot/audio_io.hpp"
+#include "earshot/error.hpp"
+#include "earshot/eval.hpp"
+
+namespace earshot {
+
+namespace {
+
+// All clips of a set of collections, in a stable order.
+std::vector<const SourceClip*> all_clips(const std::vector<SourceCollection>& collections) {
+  std::vector<const SourceClip*> clips;
+  for (const SourceCollection& collection : collections) {
+    for (const SourceClip& clip : collection.clips) clips.push_back(&clip);
+  }
+  return clips;
+}
+
+// Continuous noise from a looped recording at a fixed level, so the background of a
+// stream does not jump between words.
+class NoiseTrack {
+ public:
+  NoiseTrack(const std::vector<SourceCollection>& noise, const EvalStreamConfig& config,
+             SynthRng& rng)
+      : clip_(&pick_clip(noise, rng)),
+        position_(rng.index(clip_->samples.size())),
+        gain_(db_to_amplitude(rng.uniform(config.noise_dbfs_min, config.noise_dbfs_max)) /
+              std::max(rms(clip_->samples), kMinBackgroundRms)) {}
+
+  std::vector<float> next(std::size_t length) {
+    std::vector<float> out(length);
+    for (float& sample : out) {
+      sample = static_cast<float>(clip_->samples[position_] * gain_);
+      position_ = (position_ + 1) % clip_->samples.size();
+    }
+    return out;
+  }
+
+ private:
+  const SourceClip* clip_;
+  std::size_t position_;
+  double gain_;
+};
+
+std::size_t seconds_to_samples(double seconds) {
+  return static_cast<std::size_t>(std::llround(seconds * kSampleRate));
+}
+
+// Appends a gap of noise, then `word` over noise at the configured SNR; returns the word's
+// span in seconds.
+TriggerSpan append_word(std::vector<float>& stream, const SourceClip& word, NoiseTrack& noise,
+                        const EvalStreamConfig& config, SynthRng& rng) {
+  const std::size_t gap = seconds_to_samples(rng.uniform(config.gap_s_min, config.gap_s_max));
+  std::vector<float> background = noise.next(gap + word.samples.size());
+  std::vector<float> piece = background;
+  mix_at_snr(piece, background, word.samples, gap, config.snr_db);
+  const std::size_t word_start = stream.size() + gap;
+  stream.insert(stream.end(), piece.begin(), piece.end());
+  return {double(word_start) / kSampleRate,
+          double(word_start + word.samples.size()) / kSampleRate};
+}
+
+}  // namespace
+
+EvalAudio make_eval_part(const std::vector<SourceCollection>& positives,
+                         const std::vector<SourceCollection>& negatives,
+                         const std::vector<SourceCollection>& noise,
+                         const EvalStreamConfig& config, int part) {
+  const std::vector<const SourceClip*> trigger_clips = all_clips(positives);
+  const std::vector<const SourceClip*> negative_clips = all_clips(negatives);
+  if (trigger_clips.empty()) throw Error("evaluation needs at least one trigger clip");
+  if (negative_clips.empty()) throw Error("evaluation needs at least one negative clip");
+  if (all_clips(noise).empty()) throw Error("evaluation needs at least one noise recording");
+  if (config.parts < 1 || part < 0 || part >= config.parts) {
+    throw Error(fmt::format("evaluation part {} is outside 0..{}", part, config.parts - 1));
+  }
+
+  // The same shuffle for every part, so the parts share the trigger clips out exactly.
+  std::vector<std::size_t> order(trigger_clips.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  SynthRng shuffle_rng(splitmix64(config.seed));
+  for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[shuffle_rng.index(i)]);
+
+  SynthRng rng(clip_seed(config.seed, static_cast<std::size_t>(part)));
+  NoiseTrack noise_track(noise, config, rng);
+  EvalAudio audio;
+  for (std::size_t i = static_cast<std::size_t>(part); i < order.size(); i += config.parts) {
+    const int lead_in = rng.integer(config.negatives_per_trigger_min, config.negatives_per_trigger_max);
+    for (int n = 0; n < lead_in; ++n) {
+      append_word(audio.samples, *negative_clips[rng.index(negative_clips.size())], noise_track,
+                  config, rng);
+    }
+    audio.triggers.push_back(
+        append_word(audio.samples, *trigger_clips[order[i]], noise_track, config, rng));
+  }
+  const std::size_t negative_only_samples =
+      seconds_to_samples(config.min_negative_hours * 3600.0 / config.parts);
+  const std::size_t target = audio.samples.size() + negative_only_samples;
+  while (audio.samples.size() < target) {
+    append_word(audio.samples, *negative_clips[rng.index(negative_clips.size())], noise_track,
+                config, rng);
+  }
+  // A last stretch of noise, so the final word's hit window lies inside the stream.
+  const std::vector<float> tail = noise_track.next(seconds_to_samples(1.0));
+  audio.samples.insert(audio.samples.end(), tail.begin(), tail.end());
+  return audio;
+}
+
+ScoredStream score_audio(const std::shared_ptr<const Model>& model, const std::vector<float>& samples,
+                         std::vector<TriggerSpan> triggers, std::string name) {
+  Detector detector(model, DetectorConfig::for_model(*model));
+  ScoredStream scored;
+  scored.name = std::move(name);
+  scored.triggers = std::move(triggers);
+  scored.duration_s = double(samples.size()) / kSampleRate;
+  std::vector<Detection> events;
+  std::vector<StepProbability> steps;
+  for (std::size_t start = 0; start < samples.size(); start += kSampleRate) {
+    const std::size_t length = std::min<std::size_t>(kSampleRate, samples.size() - start);
+    detector.accept_waveform(std::span(samples).subspan(start, length), events, &steps);
+  }
+  scored.probabilities.reserve(steps.size());
+  for (const StepProbability& step : steps) scored.probabilities.push_back(step.probability);
+  return scored;
+}
+
+ScoredStream score_file(const std::shared_ptr<const Model>& model,
+                        const std::filesystem::path& path, std::vector<TriggerSpan> triggers) {
+  AudioFileReader reader(path);
+  Detector detector(model, DetectorConfig::for_model(*model));
+  ScoredStream scored;
+  scored.name = path.string();
+  scored.triggers = std::move(triggers);
+  std::vector<float> piece;
+  std::vector<Detection> events;
+  std::vector<StepProbability> steps;
+  std::size_t total_samples = 0;
+  for (;;) {
+    piece.clear();
+    const std::size_t got = reader.read(piece, kSampleRate);
+    if (got == 0) break;
+    total_samples += got;
+    detector.accept_waveform(piece, events, &steps);
+    for (const StepProbability& step : steps) scored.probabilities.push_back(step.probability);
+    steps.clear();
+  }
+  scored.duration_s = double(total_samples) / kSampleRate;
+  return scored;
+}
+
+std::vector<TriggerSpan> read_audacity_labels(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(fmt::format("cannot open label file '{}'", path.string()));
+  std::vector<TriggerSpan> spans;
+  std::string line;
+  for (int line_number = 1; std::getline(in, line); ++line_number) {
+    // Blank lines, and the frequency lines Audacity writes after a spectral label ("\t..."),
+    // carry no time span.
+    if (line.find_first_not_of(" \t\r") == std::string::npos || line.front() == '\\') continue;
+    std::istringstream fields(line);
+    TriggerSpan span;
+    if (!(fields >> span.start_s >> span.end_s) || span.end_s < span.start_s || span.start_s < 0) {
+      throw Error(fmt::format("label file '{}' line {}: expected 'start<TAB>end<TAB>label' with "
+                              "0 <= start <= end, got '{}'",
+                              path.string(), line_number, line));
+    }
+    spans.push_back(span);
+  }
+  std::sort(spans.begin(), spans.end(),
+            [](const TriggerSpan& a, const TriggerSpan& b) { return a.start_s < b.start_s; });
+  return spans;
+}
+
+}  // namespace earshot

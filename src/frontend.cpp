@@ -1,0 +1,355 @@
+// The streaming spectrogram front end (contract and exact formulas in frontend.hpp).
+//
+// What happens to one frame is compute_frame(): window, FFT, power, filterbank, log.
+// Everything that depends only on the config (window, FFT plan, mel triangles) is built once
+// in the constructor; the stream state is a sample buffer and two counters.
+#include "earshot/frontend.hpp"
+
+#include <fmt/format.h>
+#include <kissfft/kiss_fftr.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <numbers>
+#include <string>
+
+#include "earshot/error.hpp"
+
+namespace earshot {
+namespace {
+
+// Large enough for any speech analysis window (4 s at 16 kHz), small enough that a corrupt
+// model file cannot ask for gigabytes.
+constexpr int kMaxFftSize = 65536;
+
+double hz_to_mel(double hz) {
+  return 2595.0 * std::log10(1.0 + hz / 700.0);
+}
+double mel_to_hz(double mel) {
+  return 700.0 * (std::pow(10.0, mel / 2595.0) - 1.0);
+}
+
+const char* scale_name(SpectrumScale scale) {
+  return scale == SpectrumScale::kMel ? "mel" : "linear";
+}
+
+// The checks that need no filterbank.
+void validate_shape(const FrontEndConfig& c) {
+  if (c.sample_rate <= 0) {
+    throw Error(fmt::format("front-end config: sample_rate must be > 0, got {}", c.sample_rate));
+  }
+  if (c.fft_size < 2 || c.fft_size > kMaxFftSize || c.fft_size % 2 != 0) {
+    throw Error(fmt::format("front-end config: fft_size must be even and in [2, {}], got {}",
+                            kMaxFftSize, c.fft_size));
+  }
+  if (c.window_samples < 1 || c.window_samples > c.fft_size) {
+    throw Error(
+        fmt::format("front-end config: window_samples must be in [1, fft_size = {}], got {}",
+                    c.fft_size, c.window_samples));
+  }
+  if (c.hop_samples < 1) {
+    throw Error(fmt::format("front-end config: hop_samples must be >= 1, got {}", c.hop_samples));
+  }
+  if (!std::isfinite(c.power_floor) || c.power_floor <= 0.0f) {
+    throw Error(fmt::format(
+        "front-end config: power_floor must be finite and > 0 (it keeps log() finite), got {}",
+        c.power_floor));
+  }
+  if (c.scale != SpectrumScale::kMel) return;
+  if (c.num_mel_bands < 1) {
+    throw Error(
+        fmt::format("front-end config: num_mel_bands must be >= 1, got {}", c.num_mel_bands));
+  }
+  const double nyquist_hz = c.sample_rate / 2.0;
+  // Written so that NaN fails every comparison and is rejected.
+  if (!(c.mel_low_hz >= 0.0f && c.mel_low_hz < c.mel_high_hz && c.mel_high_hz <= nyquist_hz)) {
+    throw Error(fmt::format(
+        "front-end config: need 0 <= mel_low_hz < mel_high_hz <= sample_rate/2 = {} Hz, "
+        "got mel_low_hz {} and mel_high_hz {}",
+        nyquist_hz, c.mel_low_hz, c.mel_high_hz));
+  }
+}
+
+// One triangle, stored sparsely: weights[j] applies to FFT bin first_bin + j.
+struct MelFilter {
+  int first_bin = 0;
+  std::vector<float> weights;
+};
+
+// Triangles of height 1, linear in mel between corners equally spaced in mel.
+// Throws if a triangle covers no FFT bin (it would be a constant feature).
+std::vector<MelFilter> make_mel_filters(const FrontEndConfig& c) {
+  const double low_mel = hz_to_mel(c.mel_low_hz);
+  const double mel_step = (hz_to_mel(c.mel_high_hz) - low_mel) / (c.num_mel_bands + 1);
+  const int num_bins = c.fft_size / 2 + 1;
+  const double bin_hz = static_cast<double>(c.sample_rate) / c.fft_size;
+  std::vector<MelFilter> filters(c.num_mel_bands);
+  for (int m = 0; m < c.num_mel_bands; ++m) {
+    const double left_mel = low_mel + m * mel_step;
+    const double centre_mel = left_mel + mel_step;
+    const double right_mel = centre_mel + mel_step;
+    MelFilter& filter = filters[m];
+    for (int k = 0; k < num_bins; ++k) {
+      const double mel = hz_to_mel(k * bin_hz);
+      if (mel <= left_mel || mel >= right_mel) continue;
+      const double weight =
+          mel <= centre_mel ? (mel - left_mel) / mel_step : (right_mel - mel) / mel_step;
+      if (filter.weights.empty()) filter.first_bin = k;
+      filter.weights.push_back(static_cast<float>(weight));
+    }
+    if (filter.weights.empty()) {
+      throw Error(fmt::format(
+          "front-end config: mel band {} ({:.1f}-{:.1f} Hz) covers no FFT bin (bins are {:.2f} "
+          "Hz apart at fft_size {}): lower num_mel_bands (now {}) or raise fft_size",
+          m, mel_to_hz(left_mel), mel_to_hz(right_mel), bin_hz, c.fft_size, c.num_mel_bands));
+    }
+  }
+  return filters;
+}
+
+// Periodic Hann window with the input scale folded in (exact: the scale is a power of two).
+std::vector<float> make_scaled_window(int window_samples) {
+  std::vector<float> window(window_samples);
+  for (int t = 0; t < window_samples; ++t) {
+    const double hann = 0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * t / window_samples);
+    window[t] = static_cast<float>(hann) * kFrontEndInputScale;
+  }
+  return window;
+}
+
+struct KissFftrDeleter {
+  void operator()(kiss_fftr_state* plan) const { kiss_fftr_free(plan); }
+};
+using KissFftrPlan = std::unique_ptr<kiss_fftr_state, KissFftrDeleter>;
+
+KissFftrPlan make_fft_plan(int fft_size) {
+  KissFftrPlan plan(kiss_fftr_alloc(fft_size, /*inverse_fft=*/0, nullptr, nullptr));
+  if (!plan) throw Error(fmt::format("front end: cannot allocate a {}-point FFT", fft_size));
+  return plan;
+}
+
+template <typename T>
+T json_field(const nlohmann::json& j, const char* key) {
+  const auto it = j.find(key);
+  if (it == j.end()) throw Error(fmt::format("front-end config: missing field '{}'", key));
+  try {
+    return it->get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw Error(fmt::format("front-end config: field '{}' has the wrong type ({}: {})", key,
+                            it->type_name(), it->dump()));
+  }
+}
+
+constexpr std::array<const char*, 9> kJsonFields = {
+    "sample_rate",   "window_samples", "hop_samples", "fft_size",   "scale",
+    "num_mel_bands", "mel_low_hz",     "mel_high_hz", "power_floor"};
+
+}  // namespace
+
+int FrontEndConfig::feature_dim() const {
+  return scale == SpectrumScale::kMel ? num_mel_bands : fft_size / 2 + 1;
+}
+
+void FrontEndConfig::validate() const {
+  validate_shape(*this);
+  if (scale == SpectrumScale::kMel) make_mel_filters(*this);
+}
+
+void to_json(nlohmann::json& j, const FrontEndConfig& config) {
+  j = nlohmann::json{{"sample_rate", config.sample_rate}, {"window_samples", config.window_samples},
+                     {"hop_samples", config.hop_samples}, {"fft_size", config.fft_size},
+                     {"scale", scale_name(config.scale)}, {"num_mel_bands", config.num_mel_bands},
+                     {"mel_low_hz", config.mel_low_hz},   {"mel_high_hz", config.mel_high_hz},
+                     {"power_floor", config.power_floor}};
+}
+
+void from_json(const nlohmann::json& j, FrontEndConfig& config) {
+  if (!j.is_object()) {
+    throw Error(fmt::format("front-end config: expected a JSON object, got {}", j.type_name()));
+  }
+  for (const auto& [key, value] : j.items()) {
+    if (std::find(kJsonFields.begin(), kJsonFields.end(), key) == kJsonFields.end()) {
+      throw Error(fmt::format("front-end config: unknown field '{}' (known: {})", key,
+                              fmt::join(kJsonFields, ", ")));
+    }
+  }
+  FrontEndConfig parsed;
+  parsed.sample_rate = json_field<int>(j, "sample_rate");
+  parsed.window_samples = json_field<int>(j, "window_samples");
+  parsed.hop_samples = json_field<int>(j, "hop_samples");
+  parsed.fft_size = json_field<int>(j, "fft_size");
+  const auto scale = json_field<std::string>(j, "scale");
+  if (scale == "mel") {
+    parsed.scale = SpectrumScale::kMel;
+  } else if (scale == "linear") {
+    parsed.scale = SpectrumScale::kLinear;
+  } else {
+    throw Error(fmt::format(
+        "front-end config: field 'scale' must be \"mel\" or \"linear\", got \"{}\"", scale));
+  }
+  parsed.num_mel_bands = json_field<int>(j, "num_mel_bands");
+  parsed.mel_low_hz = json_field<float>(j, "mel_low_hz");
+  parsed.mel_high_hz = json_field<float>(j, "mel_high_hz");
+  parsed.power_floor = json_field<float>(j, "power_floor");
+  parsed.validate();
+  config = parsed;
+}
+
+std::size_t num_frames(std::size_t num_samples, const FrontEndConfig& config) {
+  if (config.window_samples < 1 || config.hop_samples < 1) {
+    throw Error(
+        fmt::format("num_frames: window_samples ({}) and hop_samples ({}) must both be >= 1",
+                    config.window_samples, config.hop_samples));
+  }
+  const auto window = static_cast<std::size_t>(config.window_samples);
+  const auto hop = static_cast<std::size_t>(config.hop_samples);
+  return num_samples < window ? 0 : 1 + (num_samples - window) / hop;
+}
+
+struct FrontEnd::Impl {
+  // Fixed by the config.
+  FrontEndConfig config;
+  std::vector<float> scaled_window;
+  std::vector<MelFilter> mel_filters;
+  KissFftrPlan fft_plan;
+  // Per-frame scratch, sized once.
+  std::vector<float> fft_input;  // zeros beyond window_samples stay zero forever
+  std::vector<kiss_fft_cpx> spectrum;
+  std::vector<float> power;
+  // The stream: samples [buffer_begin, samples_seen) are in `samples`.
+  std::vector<float> samples;
+  std::uint64_t buffer_begin = 0;
+  std::uint64_t samples_seen = 0;
+  std::uint64_t frames_popped = 0;
+
+  explicit Impl(const FrontEndConfig& c)
+      : config(c),
+        scaled_window(make_scaled_window(c.window_samples)),
+        mel_filters(c.scale == SpectrumScale::kMel ? make_mel_filters(c)
+                                                   : std::vector<MelFilter>{}),
+        fft_plan(make_fft_plan(c.fft_size)),
+        fft_input(c.fft_size, 0.0f),
+        spectrum(c.fft_size / 2 + 1),
+        power(c.fft_size / 2 + 1) {}
+
+  std::uint64_t next_frame_start() const { return frames_popped * config.hop_samples; }
+
+  void append(std::span<const float> chunk);
+  void compute_frame(const float* frame_samples, std::span<float> out);
+};
+
+void FrontEnd::Impl::append(std::span<const float> chunk) {
+  const std::uint64_t keep_from = next_frame_start();
+  if (keep_from >= samples_seen) {
+    // Every buffered sample is behind the next frame. With hop > window the head of the chunk
+    // may fall in the gap before the next frame too: skip it rather than store it.
+    samples.clear();
+    const auto skip =
+        static_cast<std::size_t>(std::min<std::uint64_t>(keep_from - samples_seen, chunk.size()));
+    chunk = chunk.subspan(skip);
+    samples_seen += skip;
+    buffer_begin = samples_seen;
+  } else if (samples.size() + chunk.size() > samples.capacity()) {
+    // Compact only when the buffer would otherwise grow: amortised O(1), and allocation-free
+    // once the capacity covers the pending samples plus the largest chunk.
+    const auto consumed = static_cast<std::ptrdiff_t>(keep_from - buffer_begin);
+    samples.erase(samples.begin(), samples.begin() + consumed);
+    buffer_begin = keep_from;
+  }
+  samples.insert(samples.end(), chunk.begin(), chunk.end());
+  samples_seen += chunk.size();
+}
+
+void FrontEnd::Impl::compute_frame(const float* frame_samples, std::span<float> out) {
+  const int window_samples = config.window_samples;
+  for (int t = 0; t < window_samples; ++t)
+    fft_input[t] = frame_samples[t] * scaled_window[t];
+  kiss_fftr(fft_plan.get(), fft_input.data(), spectrum.data());
+  const std::size_t num_bins = power.size();
+  for (std::size_t k = 0; k < num_bins; ++k) {
+    power[k] = spectrum[k].r * spectrum[k].r + spectrum[k].i * spectrum[k].i;
+  }
+  const float floor = config.power_floor;
+  if (config.scale == SpectrumScale::kLinear) {
+    for (std::size_t k = 0; k < num_bins; ++k)
+      out[k] = std::log(std::max(power[k], floor));
+    return;
+  }
+  for (std::size_t m = 0; m < mel_filters.size(); ++m) {
+    const MelFilter& filter = mel_filters[m];
+    const float* band_power = power.data() + filter.first_bin;
+    float energy = 0.0f;
+    for (std::size_t j = 0; j < filter.weights.size(); ++j) {
+      energy += filter.weights[j] * band_power[j];
+    }
+    out[m] = std::log(std::max(energy, floor));
+  }
+}
+
+FrontEnd::FrontEnd(const FrontEndConfig& config) {
+  validate_shape(config);  // the mel filters check their coverage as they are built
+  impl_ = std::make_unique<Impl>(config);
+}
+
+FrontEnd::~FrontEnd() = default;
+FrontEnd::FrontEnd(FrontEnd&&) noexcept = default;
+FrontEnd& FrontEnd::operator=(FrontEnd&&) noexcept = default;
+
+void FrontEnd::accept_waveform(std::span<const float> samples) {
+  const auto bad = std::find_if(samples.begin(), samples.end(),
+                                [](float sample) { return !std::isfinite(sample); });
+  if (bad != samples.end()) {
+    throw Error(
+        fmt::format("front end: sample {} of a {}-sample chunk is {}; the chunk was not appended",
+                    bad - samples.begin(), samples.size(), *bad));
+  }
+  impl_->append(samples);
+}
+
+std::size_t FrontEnd::frames_ready() const {
+  return num_frames(impl_->samples_seen, impl_->config) - impl_->frames_popped;
+}
+
+bool FrontEnd::pop_frame(std::span<float> frame) {
+  if (frame.size() != static_cast<std::size_t>(feature_dim())) {
+    throw Error(fmt::format("front end: pop_frame needs room for exactly {} values, got {}",
+                            feature_dim(), frame.size()));
+  }
+  if (frames_ready() == 0) return false;
+  Impl& s = *impl_;
+  const auto offset = static_cast<std::size_t>(s.next_frame_start() - s.buffer_begin);
+  s.compute_frame(s.samples.data() + offset, frame);
+  ++s.frames_popped;
+  return true;
+}
+
+void FrontEnd::reset() {
+  impl_->samples.clear();
+  impl_->buffer_begin = 0;
+  impl_->samples_seen = 0;
+  impl_->frames_popped = 0;
+}
+
+const FrontEndConfig& FrontEnd::config() const {
+  return impl_->config;
+}
+
+int FrontEnd::feature_dim() const {
+  return impl_->config.feature_dim();
+}
+
+std::vector<float> compute_features(std::span<const float> samples, const FrontEndConfig& config) {
+  FrontEnd front_end(config);
+  front_end.accept_waveform(samples);
+  const auto dim = static_cast<std::size_t>(front_end.feature_dim());
+  std::vector<float> features(front_end.frames_ready() * dim);
+  for (std::size_t offset = 0; offset < features.size(); offset += dim) {
+    front_end.pop_frame(std::span<float>(features).subspan(offset, dim));
+  }
+  return features;
+}
+
+}  // namespace earshot

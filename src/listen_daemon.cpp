@@ -1,0 +1,178 @@
+#include "earshot/listen_daemon.hpp"
+
+#include <fmt/format.h>
+
+#include <csignal>
+#include <exception>
+#include <memory>
+#include <thread>
+
+#include "earshot/error.hpp"
+#include "earshot/listen_device_supervisor.hpp"
+#include "earshot/listen_file_replay.hpp"
+#include "earshot/listen_signals.hpp"
+#include "earshot/listen_stop_token.hpp"
+
+namespace earshot::listen {
+namespace {
+
+// Ring room: 4 s of 48 kHz stereo from a device (about 2 MiB), 4 s of 16 kHz mono from a file.
+constexpr double kCaptureBuffer_s = 4.0;
+constexpr CaptureFormat kLargestExpectedDeviceFormat{48000.0, 2};
+
+void validate(const ListenOptions& options) {
+  if (!(options.status_every_s >= 0)) {
+    throw Error(fmt::format("--status-every must be >= 0 s, got {}", options.status_every_s));
+  }
+  if (options.fast && !options.input) throw Error("--fast only applies to --input FILE");
+  if (options.input && !options.device.empty()) {
+    throw Error("give either --input FILE or --device, not both");
+  }
+  if (!options.exec_command.empty()) check_hook_command(options.exec_command);
+}
+
+nlohmann::json started_event(const std::string& source, const CaptureFormat& format,
+                             const ListenOptions& options, const Model& model) {
+  return {{"type", "started"},
+          {"source", source},
+          {"sample_rate", format.sample_rate},
+          {"channels", format.channels},
+          {"model", options.model_path.string()},
+          {"keywords", model.metadata().keywords},
+          {"threshold", detector_config_for(model, options.threshold).threshold},
+          {"wall_time", format_wall_time(std::chrono::system_clock::now())}};
+}
+
+void wait_until_adopted(CaptureBuffer& capture, StopToken& stop) {
+  while (!capture.wait_format_adopted(std::chrono::milliseconds(100)) && !stop.requested()) {
+  }
+}
+
+void replay_file(const ListenOptions& options, const Model& model, CaptureBuffer& capture,
+                 EventSink& sink, StopToken& stop) {
+  const std::filesystem::path& path = *options.input;
+  FileReplay replay(path, capture, options.fast ? ReplayPacing::kFast : ReplayPacing::kRealTime,
+                    [&sink, &path](const std::string& message) {
+                      sink.error(fmt::format("reading '{}' failed: {}", path.string(), message));
+                    });
+  capture.announce_format(FileReplay::format());
+  wait_until_adopted(capture, stop);
+  sink.emit(started_event(path.string(), FileReplay::format(), options, model));
+  replay.start();
+  replay.wait(stop);
+  replay.stop();
+}
+
+void listen_to_device(const ListenOptions& options, const Model& model, CaptureBuffer& capture,
+                      EventSink& sink, StopToken& stop) {
+  supervise_device(options.device, capture, sink, stop, SupervisorSettings{},
+                   [&](const DeviceCapture& stream) {
+                     sink.emit(started_event(stream.device().name, stream.format(), options, model));
+                   });
+}
+
+std::unique_ptr<DetectionClipSaver> make_clip_saver(const ListenOptions& options,
+                                                    EventSink& sink) {
+  if (!options.save_dir) return nullptr;
+  ClipSaverConfig config;
+  config.directory = *options.save_dir;
+  ClipSaverCallbacks callbacks;
+  callbacks.on_saved = [&sink](const SavedClip& clip) {
+    sink.emit({{"type", "saved"},
+               {"keyword", clip.keyword},
+               {"time_s", std::round(clip.time_s * 1000) / 1000},
+               {"path", clip.path.string()},
+               {"samples", clip.samples}});
+  };
+  callbacks.on_error = [&sink](const std::string& message) {
+    sink.error(fmt::format("saving a detection clip failed: {}", message));
+  };
+  return std::make_unique<DetectionClipSaver>(std::move(config), std::move(callbacks));
+}
+
+int listen(const ListenOptions& options, EventSink& sink) {
+  validate(options);
+  std::shared_ptr<const Model> model = load_listen_model(options.model_path);
+  detector_config_for(*model, options.threshold);  // a bad --threshold fails before any thread
+
+  // A closed stdout or a hook that exits early must not kill the daemon with SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
+  StopToken stop;
+  ModelHandoff reloads;
+  // Before any other thread starts, so that they all inherit the blocked signals.
+  SignalWatcher signals({[&stop] { stop.request(); },
+                         [&options, &reloads, &sink] {
+                           try {
+                             reloads.offer(load_listen_model(options.model_path));
+                           } catch (const Error& e) {
+                             sink.error(fmt::format(
+                                 "model reload failed, keeping the current model: {}", e.what()));
+                           }
+                         }});
+
+  CaptureBuffer capture(ring_capacity_for(
+      options.input ? FileReplay::format() : kLargestExpectedDeviceFormat, kCaptureBuffer_s));
+  std::unique_ptr<HookRunner> hooks;
+  if (!options.exec_command.empty()) {
+    hooks = std::make_unique<HookRunner>(options.exec_command, options.max_running_hooks);
+  }
+  std::unique_ptr<DetectionClipSaver> saver = make_clip_saver(options, sink);
+  WorkerSettings settings;
+  settings.status_every_s = options.status_every_s;
+  ListenWorker worker({&capture, &sink, hooks.get(), saver.get(), &reloads}, model,
+                      options.threshold, settings);
+
+  std::exception_ptr worker_failure;
+  std::thread worker_thread([&] {
+    try {
+      worker.run();
+    } catch (...) {
+      worker_failure = std::current_exception();
+      stop.request();
+    }
+  });
+  std::exception_ptr producer_failure;
+  try {
+    if (options.input) {
+      replay_file(options, *model, capture, sink, stop);
+    } else {
+      listen_to_device(options, *model, capture, sink, stop);
+    }
+  } catch (...) {
+    producer_failure = std::current_exception();
+  }
+  worker.end_of_input();
+  worker_thread.join();
+  if (producer_failure) std::rethrow_exception(producer_failure);
+  if (worker_failure) std::rethrow_exception(worker_failure);
+  return 0;
+}
+
+}  // namespace
+
+int run_listen(const ListenOptions& options, std::FILE* out) {
+  EventSink sink(out);
+  try {
+    return listen(options, sink);
+  } catch (const std::exception& e) {
+    sink.error(e.what());
+    throw;
+  }
+}
+
+void print_input_devices(std::FILE* out) {
+  PortAudioSession session;
+  const std::vector<InputDevice> devices = session.input_devices();
+  if (devices.empty()) {
+    fmt::print(out, "no audio input devices found\n");
+    return;
+  }
+  fmt::print(out, "   index  name  (host API, input channels, default rate); * = default\n");
+  for (const InputDevice& device : devices) {
+    fmt::print(out, "{} {:>5}  {}  ({}, {} ch, {:.0f} Hz)\n", device.is_default ? '*' : ' ',
+               device.index, device.name, device.host_api, device.max_input_channels,
+               device.default_sample_rate);
+  }
+}
+
+}  // namespace earshot::listen

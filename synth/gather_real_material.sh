@@ -1,0 +1,328 @@
+#!/usr/bin/env bash
+# Real negative speech and background noise, cut into usable pieces, with licences recorded:
+#   OUT/speech/<set>/...wav        real speech, 0.3-3 s, silence trimmed (negatives, babble)
+#   OUT/speech/manifest.tsv        file, set, speaker, licence, source
+#   OUT/backgrounds/<set>/...wav   noise of at least 10 s (short recordings are looped)
+#   OUT/backgrounds/manifest.tsv   file, set, licence, source
+#   OUT/LICENCES.tsv               one line per set: set, kind, clips, licence, attribution
+#
+#   synth/gather_real_material.sh --out OUT [--shared DIR] [--seed S] [--babble N]
+#       [--max-per-set N] [--install] [--jobs J] [--force]
+#
+# Sources, each skipped with a note when absent:
+#   --shared DIR (default: <repo>/../shared/data): speech_commands_test/<word>/ (speaker id
+#     before "_nohash_"), mycroft/<wake word>/ and mycroft/not_wake_words_*/ (negatives),
+#     noise/<family>/ (backgrounds).
+#   Debian packages, if installed (--install apt-gets the small ones: asterisk-core-sounds-
+#     en-wav, sonic-pi-samples): asterisk prompts, scratch's human sounds (speech); sonic-pi
+#     ambiences, megaglest ambience (backgrounds).
+#   Made here with sox: babble (several real speech streams mixed; --babble N files of 30 s,
+#     default 12) and coloured noise, hum and fan-like noise (30 s each).
+# Deterministic for a seed. --max-per-set N keeps the first N clips of each set (by name).
+set -euo pipefail
+
+usage() {
+  sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
+  exit 2
+}
+die() {
+  echo "gather_real_material.sh: $*" >&2
+  exit 1
+}
+note() { echo "gather_real_material.sh: $*" >&2; }
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=synth/lib_rng.sh
+source "$here/lib_rng.sh"
+
+readonly kMinSpeechSamples=4800   # 0.3 s at 16 kHz
+readonly kMaxSpeechSamples=48000  # 3 s
+readonly kMinBackgroundS=10
+readonly kGeneratedS=30
+
+# ---- workers (called back through xargs) ------------------------------------------------------
+# Speech: 16 kHz mono 16-bit, silence trimmed at both ends (-45 dBFS: real recordings have a
+# noise floor), 10 ms kept either side; dropped unless 0.3-3 s long.
+convert_speech() { # source, destination
+  mkdir -p "$(dirname "$2")"
+  sox -R -q "$1" -r 16000 -c 1 -b 16 "$2" \
+    silence 1 0.02 -45d reverse silence 1 0.02 -45d reverse pad 0.01 0.01 2>/dev/null || true
+  local samples
+  samples=$(soxi -s "$2" 2>/dev/null || echo 0)
+  if ((samples < kMinSpeechSamples || samples > kMaxSpeechSamples)); then rm -f "$2"; fi
+}
+
+# Backgrounds: 16 kHz mono 16-bit; a recording shorter than 10 s is repeated until it is not.
+convert_background() { # source, destination
+  mkdir -p "$(dirname "$2")"
+  local length_s repeats=0
+  length_s=$(soxi -D "$1" 2>/dev/null || echo 0)
+  if awk -v l="$length_s" 'BEGIN { exit !(l <= 0) }'; then return 0; fi
+  repeats=$(awk -v l="$length_s" -v m="$kMinBackgroundS" 'BEGIN { r = int(m / l); print (r * l >= m) ? r - 1 : r }')
+  sox -R -q "$1" -r 16000 -c 1 -b 16 "$2" repeat "$repeats" 2>/dev/null || rm -f "$2"
+}
+
+if [[ ${1:-} == --worker ]]; then
+  case $2 in
+    speech) convert_speech "$3" "$4" ;;
+    background) convert_background "$3" "$4" ;;
+  esac
+  exit 0
+fi
+
+# ---- options ------------------------------------------------------------------------------------
+out="" shared="$here/../../shared/data" seed=1 babble=12 max_per_set=0 install=0 jobs=$(nproc) force=0
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --out) out=$2; shift 2 ;;
+    --shared) shared=$2; shift 2 ;;
+    --seed) seed=$2; shift 2 ;;
+    --babble) babble=$2; shift 2 ;;
+    --max-per-set) max_per_set=$2; shift 2 ;;
+    --install) install=1; shift ;;
+    --jobs) jobs=$2; shift 2 ;;
+    --force) force=1; shift ;;
+    -h | --help) usage ;;
+    *) echo "gather_real_material.sh: unknown option '$1'" >&2; usage ;;
+  esac
+done
+[[ -n $out ]] || { echo "gather_real_material.sh: --out is required" >&2; usage; }
+for n in seed babble max_per_set; do
+  [[ ${!n} =~ ^[0-9]+$ ]] || die "--${n//_/-} must be a non-negative integer, got '${!n}'"
+done
+[[ $jobs =~ ^[1-9][0-9]*$ ]] || die "--jobs must be a positive integer, got '$jobs'"
+command -v sox >/dev/null || die "sox is not installed (tools/install_deps.sh --data)"
+if [[ -d $out && -n $(ls -A "$out" 2>/dev/null) ]]; then
+  [[ $force == 1 ]] || die "'$out' is not empty; use --force to replace it"
+  rm -rf "$out/speech" "$out/backgrounds" "$out/LICENCES.tsv"
+fi
+mkdir -p "$out/speech" "$out/backgrounds"
+out=$(cd "$out" && pwd)
+start_s=$SECONDS
+rng_seed "$seed"
+
+# Conversion jobs are collected first and run in parallel: kind <NUL> source <NUL> destination.
+jobs_file=$(mktemp)
+licences_file=$(mktemp)
+trap 'rm -f "$jobs_file" "$licences_file"' EXIT
+speech_rows=()     # destination <TAB> set <TAB> speaker <TAB> licence <TAB> source
+background_rows=() # destination <TAB> set <TAB> licence <TAB> source
+
+add_set_licence() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$licences_file"; }
+
+# A sorted list of files (optionally capped), one per line.
+list_files() { # directory, find name pattern
+  find "$1" -type f -name "$2" | LC_ALL=C sort | if ((max_per_set > 0)); then head -n "$max_per_set"; else cat; fi
+}
+
+queue_speech() { # set, speaker, licence, source
+  local destination
+  destination="speech/$1/$(basename "${4%.*}").wav"
+  printf 'speech\0%s\0%s\0' "$4" "$out/$destination" >>"$jobs_file"
+  speech_rows+=("$destination"$'\t'"$1"$'\t'"$2"$'\t'"$3"$'\t'"$4")
+}
+
+queue_background() { # set, licence, source
+  local destination
+  destination="backgrounds/$1/$(basename "${3%.*}").wav"
+  printf 'background\0%s\0%s\0' "$3" "$out/$destination" >>"$jobs_file"
+  background_rows+=("$destination"$'\t'"$1"$'\t'"$2"$'\t'"$3")
+}
+
+# ---- the shared data folder -------------------------------------------------------------------
+gather_shared() {
+  if [[ ! -d $shared ]]; then
+    note "no shared data at '$shared' (pass --shared DIR): skipping recordings"
+    return
+  fi
+  shared=$(cd "$shared" && pwd)
+  local licence dir set file name
+  if [[ -d $shared/speech_commands_test ]]; then
+    licence="CC-BY-4.0 (Speech Commands v0.02, Pete Warden / Google)"
+    for dir in "$shared"/speech_commands_test/*/; do
+      set="speech_commands_$(basename "$dir")"
+      while IFS= read -r file; do
+        name=$(basename "$file")
+        # Speaker id: the hex field before "_nohash_" (after the word for _unknown_ files).
+        local speaker=${name%%_nohash_*}
+        speaker=${speaker##*_}
+        queue_speech "$set" "speech_commands:$speaker" "$licence" "$file"
+      done < <(list_files "$dir" '*.flac')
+      add_set_licence "$set" speech "CC-BY-4.0" "Speech Commands v0.02 (Warden 2018), Google"
+    done
+  else
+    note "no speech_commands_test in '$shared'"
+  fi
+  if [[ -d $shared/mycroft ]]; then
+    licence="public domain waiver (Mycroft Precise community data, see mycroft/licenses/)"
+    for dir in "$shared"/mycroft/*/; do
+      set="mycroft_$(basename "$dir")"
+      [[ $set == mycroft_licenses ]] && continue
+      while IFS= read -r file; do
+        queue_speech "$set" "mycroft:$(basename "$dir")" "$licence" "$file"
+      done < <(list_files "$dir" '*.flac')
+      add_set_licence "$set" speech "public domain" "Mycroft Precise community data"
+    done
+  else
+    note "no mycroft folder in '$shared'"
+  fi
+  if [[ -d $shared/noise ]]; then
+    for dir in "$shared"/noise/*/; do
+      set="noise_$(basename "$dir")"
+      case $set in
+        noise_speech_commands) licence="CC-BY-4.0 (Speech Commands background noise)" ;;
+        noise_mycroft_rooms) licence="public domain (Mycroft Precise community data)" ;;
+        *) licence="see $dir" ;;
+      esac
+      while IFS= read -r file; do queue_background "$set" "$licence" "$file"; done < <(list_files "$dir" '*.flac')
+      add_set_licence "$set" background "${licence%% (*}" "$dir"
+    done
+  else
+    note "no noise folder in '$shared'"
+  fi
+}
+
+# ---- Debian packages --------------------------------------------------------------------------
+# package <TAB> kind <TAB> extended regex on the package's file list <TAB> licence
+readonly debian_sets="asterisk-core-sounds-en-wav	speech	/sounds/en/[^/]+\\.wav$	CC-BY-SA-3.0
+scratch	speech	/Sounds/(Human|Vocals)/[^/]+\\.(wav|mp3)$	CC-BY-SA / MIT (see copyright)
+sonic-pi-samples	background	/(ambi|vinyl)_[^/]+\\.flac$	CC0-1.0
+megaglest-data	background	/ambient_sounds/[^/]+\\.(ogg|wav)$	CC-BY-SA-3.0"
+
+package_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+install_small_packages() {
+  # Only pure data packages of about 20 MB; the larger ones in docs/materials.md are left to
+  # the user.
+  local packages=(asterisk-core-sounds-en-wav sonic-pi-samples)
+  note "installing ${packages[*]} (apt-get, about 40 MB)"
+  apt-get install -y --no-install-recommends "${packages[@]}" >/dev/null ||
+    note "apt-get install failed: continuing without them"
+}
+
+gather_debian() {
+  local package kind pattern licence file set
+  while IFS=$'\t' read -r package kind pattern licence; do
+    if ! package_installed "$package"; then
+      note "Debian package $package not installed: skipping it"
+      continue
+    fi
+    set="debian_$package"
+    local count=0
+    while IFS= read -r file; do
+      if ((max_per_set > 0 && count >= max_per_set)); then break; fi
+      count=$((count + 1))
+      if [[ $kind == speech ]]; then
+        queue_speech "$set" "$package" "$licence (/usr/share/doc/$package/copyright)" "$file"
+      else
+        queue_background "$set" "$licence (/usr/share/doc/$package/copyright)" "$file"
+      fi
+    done < <(dpkg -L "$package" | grep -E "$pattern" | LC_ALL=C sort)
+    add_set_licence "$set" "$kind" "$licence" "Debian package $package, /usr/share/doc/$package/copyright"
+  done <<<"$debian_sets"
+}
+
+# ---- made here ----------------------------------------------------------------------------------
+# Babble: 4 to 6 streams, each real speech clips end to end in random order, mixed. Only
+# clips that survived conversion are used; every stream runs 30 s.
+make_babble() {
+  local clips=() row
+  for row in "${speech_rows[@]}"; do
+    [[ -e $out/${row%%$'\t'*} ]] && clips+=("$out/${row%%$'\t'*}")
+  done
+  if ((${#clips[@]} < 20 || babble == 0)); then
+    ((babble == 0)) || note "fewer than 20 speech clips: no babble made"
+    return
+  fi
+  mkdir -p "$out/backgrounds/babble"
+  local b s streams stream_files picked
+  for ((b = 0; b < babble; b++)); do
+    rand_between 4 6
+    streams=$REPLY
+    stream_files=()
+    for ((s = 0; s < streams; s++)); do
+      # 60 clips of 0.3-3 s always exceed 30 s.
+      picked=()
+      for ((n = 0; n < 60; n++)); do
+        rand_below ${#clips[@]}
+        picked+=("${clips[REPLY]}")
+      done
+      sox -R -q "${picked[@]}" "$out/backgrounds/babble/.stream$s.wav" trim 0 "$kGeneratedS"
+      stream_files+=("$out/backgrounds/babble/.stream$s.wav")
+    done
+    local name
+    name=$(printf 'babble_%03d.wav' "$b")
+    sox -R -q -m "${stream_files[@]}" "$out/backgrounds/babble/$name" norm -3
+    rm -f "${stream_files[@]}"
+    background_rows+=("backgrounds/babble/$name"$'\t'"babble"$'\t'"mix of the real speech sets above (their licences apply)"$'\t'"made by gather_real_material.sh: $streams streams")
+  done
+  add_set_licence babble background "as its speech sets (CC-BY-4.0 / public domain)" "mixed from OUT/speech"
+}
+
+# Coloured noise, mains hum and fan-like rumble, 30 s each, with random filter corners.
+make_generated_noise() {
+  local dir="$out/backgrounds/generated" colour corner name
+  mkdir -p "$dir"
+  generated() { # name, sox arguments...
+    local file=$1
+    shift
+    sox -R -q -n -r 16000 -c 1 -b 16 "$dir/$file" "$@"
+    background_rows+=("backgrounds/generated/$file"$'\t'"generated"$'\t'"CC0 (generated)"$'\t'"sox $*")
+  }
+  for colour in white pink brown; do
+    generated "${colour}.wav" synth "$kGeneratedS" "${colour}noise" gain -10
+    rand_between 800 4000
+    corner=$REPLY
+    generated "${colour}_lowpass${corner}.wav" synth "$kGeneratedS" "${colour}noise" lowpass "$corner" gain -6
+  done
+  for mains in 50 60; do
+    name="hum${mains}.wav"
+    generated "$name" synth "$kGeneratedS" sine "$mains" synth "$kGeneratedS" sine mix $((2 * mains)) \
+      synth "$kGeneratedS" sine mix $((3 * mains)) synth "$kGeneratedS" pinknoise mix gain -12
+  done
+  for ((n = 0; n < 2; n++)); do
+    rand_between 200 900
+    corner=$REPLY
+    generated "fan_${corner}.wav" synth "$kGeneratedS" brownnoise lowpass "$corner" tremolo 6 20 gain -3
+  done
+  add_set_licence generated background "CC0 (generated)" "sox synth"
+}
+
+# ---- run ------------------------------------------------------------------------------------------
+((install == 0)) || install_small_packages
+gather_shared
+gather_debian
+note "converting $(($(tr -cd '\0' <"$jobs_file" | wc -c) / 3)) files with $jobs workers"
+xargs -0 -n 3 -P "$jobs" bash "$0" --worker <"$jobs_file"
+make_babble
+make_generated_noise
+
+write_manifest() { # file, header, rows...
+  local file=$1 header=$2 row count=0
+  shift 2
+  {
+    printf '%s\n' "$header"
+    for row in "$@"; do
+      if [[ -e $out/${row%%$'\t'*} ]]; then
+        printf '%s\n' "${row#*/}" # relative to the manifest's own folder
+        count=$((count + 1))
+      fi
+    done
+  } >"$file"
+  REPLY=$count
+}
+write_manifest "$out/speech/manifest.tsv" $'file\tset\tspeaker\tlicence\tsource' "${speech_rows[@]}"
+speech_count=$REPLY
+write_manifest "$out/backgrounds/manifest.tsv" $'file\tset\tlicence\tsource' "${background_rows[@]}"
+background_count=$REPLY
+
+{
+  printf 'set\tkind\tclips\tlicence\tattribution\n'
+  while IFS=$'\t' read -r set kind licence attribution; do
+    folder=$([[ $kind == speech ]] && echo speech || echo backgrounds)
+    count=$(find "$out/$folder/$set" -name '*.wav' 2>/dev/null | wc -l)
+    printf '%s\t%s\t%s\t%s\t%s\n' "$set" "$kind" "$count" "$licence" "$attribution"
+  done <"$licences_file"
+} >"$out/LICENCES.tsv"
+
+note "$speech_count speech clips, $background_count backgrounds in $out ($((SECONDS - start_s)) s); licences in $out/LICENCES.tsv"

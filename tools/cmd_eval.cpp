@@ -1,0 +1,124 @@
+// `earshot eval`: the field's accuracy protocol (miss rate against false accepts per hour).
+#include <fmt/core.h>
+
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "command.hpp"
+#include "detector_flags.hpp"
+#include "earshot/eval.hpp"
+#include "earshot/label_inputs.hpp"
+#include "earshot/model_file.hpp"
+
+namespace earshot::cli {
+namespace {
+
+struct EvalOptions {
+  std::string model;
+  std::vector<std::string> positives, negatives, noise;
+  std::string recordings;
+  std::vector<double> snrs_db;
+  std::uint64_t seed = 1;
+  double negative_hours = 0.25;
+  std::string out;
+  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  DetectorFlags detector;
+};
+
+void add_flags(CLI::App& command, EvalOptions& options) {
+  command.add_option("--model", options.model,
+                     "model file (default: models/activate.earshot in the source tree or here)");
+  command.add_option("--positives", options.positives,
+                     "trigger-word clips (directories or files; repeatable)");
+  command.add_option("--negatives", options.negatives,
+                     "negative speech clips the triggers are mixed among (repeatable)");
+  command.add_option("--noise", options.noise, "background noise recordings (repeatable)");
+  command.add_option("--snr", options.snrs_db,
+                     "signal-to-noise ratios in dB, loudest 32 ms frame of each word over the "
+                     "noise (default 10; repeat for several)");
+  command.add_option("--negative-hours", options.negative_hours,
+                     "hours of negative-only audio per SNR besides the trigger trials")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  command.add_option("--recordings", options.recordings,
+                     "also score long recordings in DIR, each with an Audacity label file of "
+                     "its trigger words beside it (same name, .txt)");
+  command.add_option("--seed", options.seed, "seed for the mixtures")->capture_default_str();
+  command.add_option("--out", options.out, "report directory: summary.json, curve_*.csv, "
+                                           "det_curve.svg")
+      ->required();
+  command.add_option("--threads", options.threads)->check(CLI::PositiveNumber)->capture_default_str();
+  options.detector.add_to(command);
+}
+
+std::vector<SourceCollection> load_clips(const std::vector<std::string>& paths, int threads) {
+  std::vector<SourceSpec> specs;
+  for (const std::string& path : paths) specs.push_back(SourceSpec::parse(path));
+  LoadedSources loaded = load_sources(specs, SourceLimits{}, threads);
+  for (const SkippedSource& skipped : loaded.skipped) {
+    fmt::print(stderr, "earshot eval: skipped '{}': {}\n", skipped.path, skipped.reason);
+  }
+  return std::move(loaded.collections);
+}
+
+int run(EvalOptions options) {
+  const bool mixtures = !options.positives.empty();
+  if (!mixtures && options.recordings.empty()) {
+    fmt::print(stderr, "earshot eval: give --positives/--negatives/--noise, --recordings, or both\n");
+    return kUsage;
+  }
+  if (mixtures && (options.negatives.empty() || options.noise.empty())) {
+    fmt::print(stderr, "earshot eval: --positives needs --negatives and --noise too\n");
+    return kUsage;
+  }
+  if (options.snrs_db.empty()) options.snrs_db = {10.0};
+  const std::filesystem::path model_path =
+      options.model.empty() ? find_default_model() : std::filesystem::path(options.model);
+  auto model = std::make_shared<const Model>(load_model(model_path));
+  const DetectorConfig post = options.detector.resolve(*model);
+
+  std::vector<ConditionResult> results;
+  if (mixtures) {
+    EvalStreamConfig config;
+    config.seed = options.seed;
+    config.min_negative_hours = options.negative_hours;
+    results = evaluate_mixtures(model, load_clips(options.positives, options.threads),
+                                load_clips(options.negatives, options.threads),
+                                load_clips(options.noise, options.threads), options.snrs_db,
+                                config, post, options.threads);
+  }
+  if (!options.recordings.empty()) {
+    results.push_back(evaluate_recordings(model, options.recordings, post, options.threads));
+  }
+
+  const nlohmann::json context = {{"model", model_path.string()},
+                                  {"keyword", model->metadata().keywords},
+                                  {"seed", options.seed},
+                                  {"positives", options.positives},
+                                  {"negatives", options.negatives},
+                                  {"noise", options.noise},
+                                  {"recordings", options.recordings},
+                                  {"negative_hours_per_snr", options.negative_hours},
+                                  {"hit_window", "[word start, word end + 0.5 s]"},
+                                  {"min_steps_above", post.min_steps_above},
+                                  {"smoothing_steps", post.smoothing_steps},
+                                  {"refractory_s", post.refractory_s}};
+  write_eval_report(options.out, results, context);
+  fmt::print("{}", summary_table(results));
+  fmt::print("report written to {}\n", options.out);
+  return kSuccess;
+}
+
+const CommandRegistration registration{
+    "eval", "Measure accuracy: miss rate at 0.1/0.5/1 false accepts per hour, DET curve",
+    [](CLI::App& command) {
+      auto options = std::make_shared<EvalOptions>();
+      add_flags(command, *options);
+      return [options] { return run(*options); };
+    }};
+
+}  // namespace
+}  // namespace earshot::cli

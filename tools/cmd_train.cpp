@@ -1,0 +1,189 @@
+// `earshot train`: train a trigger-word model on synthesized datasets and write the model file.
+#include <fmt/chrono.h>
+#include <fmt/core.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "command.hpp"
+#include "earshot/model_file.hpp"
+#include "earshot/train.hpp"
+
+namespace earshot::cli {
+namespace {
+
+struct TrainFlags {
+  std::vector<std::string> data_dirs;
+  std::string out;
+  std::string keyword = "activate";
+  std::string log;
+  double validation_fraction = 0.1;
+  TrainingOptions training;
+};
+
+void add_flags(CLI::App& command, TrainFlags& flags) {
+  TrainingOptions& t = flags.training;
+  command
+      .add_option("--data", flags.data_dirs,
+                  "dataset directory (manifest.jsonl + clips/); repeat for more")
+      ->required();
+  command.add_option("--out", flags.out, "model file to write (also the best-so-far checkpoint)")
+      ->required();
+  command.add_option("--keyword", flags.keyword, "the trigger word's name")->capture_default_str();
+  command.add_option("--epochs", t.epochs, "maximum epochs")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  command.add_option("--batch", t.batch_size, "clips per mini-batch")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  command.add_option("--lr", t.learning_rate, "peak learning rate (Adam)")->capture_default_str();
+  command.add_option("--warmup-epochs", t.warmup_epochs, "linear warmup, then cosine decay")
+      ->capture_default_str();
+  command.add_option("--conv-filters", t.shape.conv_filters, "Conv1D filters")
+      ->capture_default_str();
+  command.add_option("--conv-kernel", t.shape.conv_kernel, "Conv1D kernel in frames")
+      ->capture_default_str();
+  command
+      .add_option("--conv-stride", t.shape.conv_stride,
+                  "Conv1D stride in frames (output step = stride x hop)")
+      ->capture_default_str();
+  command.add_option("--gru", t.shape.gru_sizes, "GRU layer sizes, comma-separated")
+      ->delimiter(',')
+      ->capture_default_str();
+  command
+      .add_option("--label-window-s", t.label_window_s,
+                  "seconds labelled 1 after each trigger word")
+      ->capture_default_str();
+  command.add_option("--pos-weight", t.positive_weight, "cross-entropy weight of positive steps")
+      ->capture_default_str();
+  command.add_option("--dropout", t.dropout, "dropout probability between layers")
+      ->capture_default_str();
+  command.add_option("--clip-norm", t.gradient_clip_norm, "global gradient-norm limit (0: none)")
+      ->capture_default_str();
+  command
+      .add_option("--patience", t.patience,
+                  "stop after this many epochs without a better validation loss (0: never)")
+      ->capture_default_str();
+  command
+      .add_option("--threshold", t.detection_threshold,
+                  "threshold for validation metrics and the model's default")
+      ->capture_default_str();
+  command
+      .add_option("--val-fraction", flags.validation_fraction,
+                  "share of clips held out for validation")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  command
+      .add_option("--seed", t.seed, "seed for initial weights, clip order, dropout and the split")
+      ->capture_default_str();
+  command.add_option("--log", flags.log, "CSV training log, one row per epoch");
+  command.add_option("--threads", t.threads, "threads for features, gradients and validation")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+}
+
+// Every effective setting, as a command that would repeat this run.
+std::string command_line(const TrainFlags& flags) {
+  const TrainingOptions& t = flags.training;
+  std::string line = "earshot train";
+  for (const auto& dir : flags.data_dirs)
+    line += fmt::format(" --data {}", dir);
+  line += fmt::format(
+      " --out {} --keyword {} --epochs {} --batch {} --lr {} --warmup-epochs {} --conv-filters {} "
+      "--conv-kernel {} --conv-stride {} --gru {} --label-window-s {} --pos-weight {} --dropout {} "
+      "--clip-norm {} --patience {} --threshold {} --val-fraction {} --seed {} --threads {}",
+      flags.out, flags.keyword, t.epochs, t.batch_size, t.learning_rate, t.warmup_epochs,
+      t.shape.conv_filters, t.shape.conv_kernel, t.shape.conv_stride,
+      fmt::join(t.shape.gru_sizes, ","), t.label_window_s, t.positive_weight, t.dropout,
+      t.gradient_clip_norm, t.patience, t.detection_threshold, flags.validation_fraction, t.seed,
+      t.threads);
+  if (!flags.log.empty()) line += fmt::format(" --log {}", flags.log);
+  return line;
+}
+
+double total_audio_s(const std::vector<TrainingClip>& clips) {
+  double seconds = 0;
+  for (const auto& clip : clips)
+    seconds += clip.record.duration_s;
+  return seconds;
+}
+
+// "val loss 0.1234  miss 12.5%  FA/h 3.20", or a note when there is no validation set.
+std::string validation_text(const EpochResult& r) {
+  if (std::isnan(r.validation_loss)) return "no validation clips";
+  return fmt::format("val loss {:.4f}  miss {:.1f}%  FA/h {:.2f}", r.validation_loss,
+                     100 * r.validation_miss_rate, r.validation_false_alarms_per_hour);
+}
+
+void print_epoch(const EpochResult& r, int epochs, const std::string& out) {
+  fmt::print("epoch {}/{}  loss {:.4f}  {}  lr {:.2e}  {:.1f} s{}\n", r.epoch, epochs, r.train_loss,
+             validation_text(r), r.learning_rate, r.seconds,
+             r.improved ? fmt::format("  (best, saved to {})", out) : "");
+  std::fflush(stdout);
+}
+
+int run_train(TrainFlags& flags) {
+  TrainingOptions& options = flags.training;
+  options.keywords = {flags.keyword};
+  options.shape.feature_dim = options.frontend.feature_dim();
+  options.checkpoint_path = flags.out;
+  options.log_path = flags.log;
+  options.validate();
+
+  const auto start = std::chrono::steady_clock::now();
+  const std::vector<std::filesystem::path> dirs(flags.data_dirs.begin(), flags.data_dirs.end());
+  LoadedClips loaded = load_training_clips(dirs, options.frontend, options.threads);
+  for (const auto& problem : loaded.skipped)
+    fmt::print(stderr, "earshot train: {}\n", problem);
+  const double load_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  fmt::print("loaded {} clips ({:.2f} h of audio) from {} dataset(s) in {:.1f} s; skipped {}\n",
+             loaded.clips.size(), total_audio_s(loaded.clips) / 3600, dirs.size(), load_s,
+             loaded.skipped.size());
+
+  ClipSplit split = split_clips(std::move(loaded.clips),
+                                random_fraction(flags.validation_fraction, options.seed));
+  fmt::print("training on {} clips, validating on {}; {} parameters, output step {:.0f} ms\n",
+             split.training.size(), split.validation.size(), options.shape.num_parameters(),
+             1000 * output_step_s(options.shape, options.frontend));
+
+  nlohmann::json data = nlohmann::json::array();
+  for (const auto& dir : flags.data_dirs)
+    data.push_back(dir);
+  options.provenance = {
+      {"command_line", command_line(flags)},
+      {"date", fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)))},
+      {"earshot_version", EARSHOT_VERSION},
+      {"data", data},
+      {"training_audio_s", total_audio_s(split.training)},
+      {"validation_audio_s", total_audio_s(split.validation)},
+      {"skipped_clips", loaded.skipped.size()}};
+
+  const TrainingResult result =
+      train_model(split.training, split.validation, options,
+                  [&](const EpochResult& r) { print_epoch(r, options.epochs, flags.out); });
+  save_model(flags.out, result.model);
+  const EpochResult& best = result.history.at(static_cast<std::size_t>(result.best_epoch - 1));
+  fmt::print("wrote {} (best epoch {}: {})\n", flags.out, best.epoch, validation_text(best));
+  if (!loaded.skipped.empty()) {
+    fmt::print(stderr, "earshot train: {} clip(s) could not be read and were left out\n",
+               loaded.skipped.size());
+    return kPartialFailure;
+  }
+  return kSuccess;
+}
+
+const CommandRegistration registration{
+    "train", "Train a trigger-word model (Conv1D + GRU) on synthesized datasets",
+    [](CLI::App& command) -> std::function<int()> {
+      auto flags = std::make_shared<TrainFlags>();
+      add_flags(command, *flags);
+      return [flags] { return run_train(*flags); };
+    }};
+
+}  // namespace
+}  // namespace earshot::cli
