@@ -3,11 +3,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "earshot/error.hpp"
 #include "earshot/eval.hpp"
+#include "earshot/text_file.hpp"
 
 namespace earshot {
 
@@ -20,13 +20,6 @@ nlohmann::json point_json(const OperatingPoint& point) {
           {"misses", point.misses},               {"miss_rate", point.miss_rate()},
           {"false_accepts", point.false_accepts}, {"negative_hours", point.negative_hours},
           {"fa_per_hour", point.fa_per_hour()}};
-}
-
-void write_text(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  out.close();
-  if (!out) throw Error(fmt::format("cannot write '{}' (disk full or no permission?)", path.string()));
 }
 
 }  // namespace
@@ -143,11 +136,11 @@ void write_eval_report(const std::filesystem::path& out_dir,
     throw Error(fmt::format("cannot create report directory '{}': {}", out_dir.string(),
                             error.message()));
   }
-  write_text(out_dir / "summary.json", summary_json(results, context).dump(2) + "\n");
+  write_text_file(out_dir / "summary.json", summary_json(results, context).dump(2) + "\n");
   for (const ConditionResult& result : results) {
-    write_text(out_dir / fmt::format("curve_{}.csv", result.name), curve_csv(result));
+    write_text_file(out_dir / fmt::format("curve_{}.csv", result.name), curve_csv(result));
   }
-  write_text(out_dir / "det_curve.svg", det_curve_svg(results));
+  write_text_file(out_dir / "det_curve.svg", det_curve_svg(results));
 }
 
 }  // namespace earshot

@@ -12,6 +12,7 @@
 #include "earshot/eval.hpp"
 #include "earshot/label_inputs.hpp"
 #include "earshot/model_file.hpp"
+#include "earshot/text_file.hpp"
 
 namespace earshot::cli {
 namespace {
@@ -26,6 +27,9 @@ struct EvalOptions {
   std::string out;
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   DetectorFlags detector;
+  double calibrate_fa_per_hour = 0;
+  std::string calibrated_model;
+  std::string model_card;
 };
 
 void add_flags(CLI::App& command, EvalOptions& options) {
@@ -52,6 +56,17 @@ void add_flags(CLI::App& command, EvalOptions& options) {
       ->required();
   command.add_option("--threads", options.threads)->check(CLI::PositiveNumber)->capture_default_str();
   options.detector.add_to(command);
+  auto* calibrate = command.add_option(
+      "--calibrate", options.calibrate_fa_per_hour,
+      "pick the default threshold that meets this many false accepts per hour on the first "
+      "condition (e.g. 0.5), and write the model with it to --calibrated-model");
+  calibrate->check(CLI::PositiveNumber);
+  command.add_option("--calibrated-model", options.calibrated_model,
+                     "where to write the calibrated model (may be the --model file itself)")
+      ->needs(calibrate);
+  calibrate->needs("--calibrated-model");
+  command.add_option("--model-card", options.model_card,
+                     "write a Markdown model card (training provenance + these results)");
 }
 
 std::vector<SourceCollection> load_clips(const std::vector<std::string>& paths, int threads) {
@@ -109,6 +124,26 @@ int run(EvalOptions options) {
   write_eval_report(options.out, results, context);
   fmt::print("{}", summary_table(results));
   fmt::print("report written to {}\n", options.out);
+
+  std::shared_ptr<const Model> final_model = model;
+  std::string final_name = model_path.filename().string();
+  if (!options.calibrated_model.empty()) {
+    const float threshold =
+        threshold_for_fa_per_hour(results.front().curve, options.calibrate_fa_per_hour);
+    nlohmann::json evaluation = summary_json(results, context);
+    evaluation["calibration"] = {{"target_fa_per_hour", options.calibrate_fa_per_hour},
+                                 {"condition", results.front().name},
+                                 {"threshold", threshold}};
+    final_model = std::make_shared<const Model>(with_calibration(*model, threshold, evaluation));
+    save_model(options.calibrated_model, *final_model);
+    final_name = std::filesystem::path(options.calibrated_model).filename().string();
+    fmt::print("calibrated threshold {:.4f} (target {:g} FA/h on {}) written to {}\n", threshold,
+               options.calibrate_fa_per_hour, results.front().name, options.calibrated_model);
+  }
+  if (!options.model_card.empty()) {
+    write_text_file(options.model_card,
+                    model_card_markdown(*final_model, final_name, results, context));
+  }
   return kSuccess;
 }
 

@@ -185,6 +185,16 @@ std::string det_curve_svg(const std::vector<ConditionResult>& results);
 // The one-screen table printed on stdout.
 std::string summary_table(const std::vector<ConditionResult>& results);
 
+// Calibration: `model` with its default threshold set to `threshold`, and `evaluation`
+// (e.g. the summary) recorded under "evaluation" in its provenance.
+Model with_calibration(const Model& model, float threshold, const nlohmann::json& evaluation);
+
+// A model card in Markdown: what the model is, how it was trained (its provenance), and
+// the evaluation results with the conditions they were measured in.
+std::string model_card_markdown(const Model& model, const std::string& model_name,
+                                const std::vector<ConditionResult>& results,
+                                const nlohmann::json& context);
+
 // Writes summary.json, curve_<name>.csv for each condition and det_curve.svg into `out_dir`.
 void write_eval_report(const std::filesystem::path& out_dir,
                        const std::vector<ConditionResult>& results, const nlohmann::json& context);

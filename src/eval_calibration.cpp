@@ -1,0 +1,80 @@
+// Calibration and model cards: what `earshot eval` leaves behind for a model's users.
+#include <fmt/core.h>
+
+#include <nlohmann/json.hpp>
+
+#include "earshot/eval.hpp"
+
+namespace earshot {
+
+Model with_calibration(const Model& model, float threshold, const nlohmann::json& evaluation) {
+  ModelMetadata metadata = model.metadata();
+  metadata.default_threshold = threshold;
+  if (!metadata.provenance.is_object()) metadata.provenance = nlohmann::json::object();
+  metadata.provenance["evaluation"] = evaluation;
+  return Model(std::move(metadata), model.weights());
+}
+
+namespace {
+
+std::string json_value_text(const nlohmann::json& value) {
+  return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
+std::string results_table(const std::vector<ConditionResult>& results) {
+  std::string table =
+      "| condition | trigger words | audio hours | miss @ 0.1 FA/h | miss @ 0.5 FA/h | "
+      "miss @ 1 FA/h | at default threshold: miss, FA/h |\n|---|---|---|---|---|---|---|\n";
+  for (const ConditionResult& r : results) {
+    const OperatingPoint& d = r.at_default_threshold;
+    table += fmt::format("| {} | {} | {:.2f} | {:.1f} % | {:.1f} % | {:.1f} % | {:.3f}: {:.1f} %, {:.2f} |\n",
+                         r.name, d.triggers, r.audio_hours,
+                         100 * miss_rate_at_fa_per_hour(r.curve, 0.1),
+                         100 * miss_rate_at_fa_per_hour(r.curve, 0.5),
+                         100 * miss_rate_at_fa_per_hour(r.curve, 1.0), d.threshold,
+                         100 * d.miss_rate(), d.fa_per_hour());
+  }
+  return table;
+}
+
+}  // namespace
+
+std::string model_card_markdown(const Model& model, const std::string& model_name,
+                                const std::vector<ConditionResult>& results,
+                                const nlohmann::json& context) {
+  const ModelMetadata& m = model.metadata();
+  const ModelShape& shape = m.shape;
+  std::string gru_sizes;
+  for (const int size : shape.gru_sizes) gru_sizes += fmt::format("{}{}", gru_sizes.empty() ? "" : "x", size);
+  std::string card = fmt::format("# Model card: `{}`\n\n", model_name);
+  card += fmt::format(
+      "- keyword: **{}**\n- network: Conv1D {} filters, kernel {}, stride {} -> GRU {} -> "
+      "Dense + sigmoid; {} parameters; one output every {:.0f} ms\n"
+      "- front end: {} {} bands, window {} samples, hop {} samples at {} Hz\n"
+      "- default threshold: {:.4f}\n\n",
+      m.keywords.empty() ? "" : m.keywords.front(), shape.conv_filters, shape.conv_kernel,
+      shape.conv_stride, gru_sizes, shape.num_parameters(), 1000 * model.output_step_s(),
+      m.frontend.scale == SpectrumScale::kMel ? "log-mel" : "log-linear", m.frontend.feature_dim(),
+      m.frontend.window_samples, m.frontend.hop_samples, m.frontend.sample_rate,
+      m.default_threshold);
+  card += "## Training\n\n";
+  if (m.provenance.is_object()) {
+    for (const auto& [key, value] : m.provenance.items()) {
+      if (key == "evaluation") continue;
+      card += fmt::format("- {}: `{}`\n", key, json_value_text(value));
+    }
+  }
+  card += "\n## Evaluation\n\n";
+  card += "Measured with `earshot eval`: trigger clips mixed into streams of negative speech and "
+          "noise; a hit is a detection within [word start, word end + 0.5 s]; false accepts per "
+          "hour over the audio outside those windows; miss rates at fixed FA/h are linearly "
+          "interpolated on the threshold sweep.\n\n";
+  card += results_table(results);
+  card += "\nConditions:\n\n";
+  for (const auto& [key, value] : context.items()) {
+    card += fmt::format("- {}: `{}`\n", key, json_value_text(value));
+  }
+  return card;
+}
+
+}  // namespace earshot

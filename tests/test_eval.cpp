@@ -1,0 +1,264 @@
+// Accuracy evaluation: hits, false accepts per hour, the threshold sweep and its summary
+// figures, the evaluation streams, and `earshot eval` end to end.
+#include <fmt/core.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "earshot/audio_io.hpp"
+#include "earshot/error.hpp"
+#include "earshot/eval.hpp"
+#include "earshot/model_file.hpp"
+#include "test_label_fixtures.hpp"
+
+using namespace earshot;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Output steps of 0.1 s that become available 0.2 s after their nominal time; an event
+// fires on the second step of a run above threshold, with a 1 s refractory period.
+DetectionTiming simple_timing() {
+  DetectionTiming timing;
+  timing.output_step_s = 0.1;
+  timing.step_available_offset_s = 0.2;
+  timing.post.min_steps_above = 2;
+  timing.post.refractory_s = 1.0;
+  return timing;
+}
+
+// 60 s of probabilities at 0.1 s steps: low, except `peak` over [first, first + 4) for each
+// listed first step.
+ScoredStream stream_with_peaks(const std::vector<std::size_t>& firsts, float peak,
+                               std::vector<TriggerSpan> triggers) {
+  ScoredStream stream;
+  stream.duration_s = 60.0;
+  stream.probabilities.assign(600, 0.01f);
+  for (const std::size_t first : firsts) {
+    for (std::size_t i = first; i < first + 4; ++i) stream.probabilities[i] = peak;
+  }
+  stream.triggers = std::move(triggers);
+  return stream;
+}
+
+fs::path scratch(const std::string& name) {
+  const fs::path dir = fs::path(EARSHOT_TEST_TMP) / "eval" / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+SourceCollection collection_of(std::vector<std::vector<float>> clips, const std::string& root) {
+  SourceCollection collection;
+  collection.root = root;
+  for (std::size_t i = 0; i < clips.size(); ++i) {
+    collection.clips.push_back({fmt::format("{}/{}.wav", root, i), "", std::move(clips[i])});
+  }
+  return collection;
+}
+
+std::vector<float> white_noise(double seconds, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<float> samples(static_cast<std::size_t>(seconds * kSampleRate));
+  for (float& s : samples) s = 0.5f * testing::symmetric_uniform(rng);
+  return samples;
+}
+
+// Tone bursts of `hz` (0.5 s of sound), as isolated words.
+std::vector<std::vector<float>> tone_words(double hz, int count) {
+  std::vector<std::vector<float>> words;
+  for (int i = 0; i < count; ++i) words.push_back(testing::tone_burst(0.5, 0.0, 0.5, hz, 0.3));
+  return words;
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+TEST_CASE("a detection inside [word start, word end + 0.5 s] is a hit, any other a false accept",
+          "[eval]") {
+  // Trigger word at 10.0-10.6 s. A run starting at step 105 fires on step 106, available at
+  // 10.8 s: inside the window. A run at step 300 fires at 30.3 s: a false accept.
+  const ScoredStream stream =
+      stream_with_peaks({105, 300}, 0.9f, {TriggerSpan{10.0, 10.6}});
+  const OperatingPoint point = score_at_threshold({stream}, 0.5f, simple_timing());
+  CHECK(point.triggers == 1);
+  CHECK(point.misses == 0);
+  CHECK(point.false_accepts == 1);
+  // Negative audio: 60 s minus the 1.1 s hit window.
+  CHECK(point.negative_hours == Approx(58.9 / 3600.0));
+  CHECK(point.fa_per_hour() == Approx(3600.0 / 58.9));
+}
+
+TEST_CASE("a detection later than 0.5 s after the word's end misses it and is a false accept",
+          "[eval]") {
+  // Fires on step 110, available at 11.2 s > 10.6 + 0.5.
+  const ScoredStream stream = stream_with_peaks({109}, 0.9f, {TriggerSpan{10.0, 10.6}});
+  const OperatingPoint point = score_at_threshold({stream}, 0.5f, simple_timing());
+  CHECK(point.misses == 1);
+  CHECK(point.false_accepts == 1);
+}
+
+TEST_CASE("raising the threshold above a peak turns its detection off", "[eval]") {
+  const ScoredStream stream = stream_with_peaks({105, 300}, 0.7f, {TriggerSpan{10.0, 10.6}});
+  const OperatingPoint low = score_at_threshold({stream}, 0.6f, simple_timing());
+  const OperatingPoint high = score_at_threshold({stream}, 0.8f, simple_timing());
+  CHECK((low.misses == 0 && low.false_accepts == 1));
+  CHECK((high.misses == 1 && high.false_accepts == 0));
+}
+
+TEST_CASE("the sweep covers the threshold range in increasing order", "[eval]") {
+  const std::vector<float> thresholds = sweep_thresholds(241);
+  REQUIRE(thresholds.size() == 241);
+  CHECK(thresholds.front() < 0.001f);
+  CHECK(thresholds.back() > 0.999f);
+  CHECK(thresholds[120] == Approx(0.5f));
+  CHECK(std::is_sorted(thresholds.begin(), thresholds.end()));
+}
+
+TEST_CASE("miss rate at a target FA/h interpolates linearly between measured points", "[eval]") {
+  auto point = [](float threshold, std::size_t misses, std::size_t fas) {
+    OperatingPoint p;
+    p.threshold = threshold;
+    p.triggers = 100;
+    p.misses = misses;
+    p.false_accepts = fas;
+    p.negative_hours = 10.0;
+    return p;
+  };
+  // FA/h 2.0 with 10 % missed, 0.0 with 30 % missed.
+  const std::vector<OperatingPoint> curve = {point(0.2f, 10, 20), point(0.9f, 30, 0)};
+  CHECK(miss_rate_at_fa_per_hour(curve, 1.0) == Approx(0.20));
+  CHECK(miss_rate_at_fa_per_hour(curve, 0.5) == Approx(0.25));
+  CHECK(miss_rate_at_fa_per_hour(curve, 5.0) == Approx(0.10));
+  CHECK(threshold_for_fa_per_hour(curve, 0.5) == 0.9f);
+  CHECK(threshold_for_fa_per_hour(curve, 2.0) == 0.2f);
+}
+
+TEST_CASE("a curve that never gets below the target FA/h interpolates towards missing all",
+          "[eval]") {
+  OperatingPoint p;
+  p.threshold = 0.999f;
+  p.triggers = 10;
+  p.misses = 0;
+  p.false_accepts = 10;
+  p.negative_hours = 1.0;  // 10 FA/h even at the highest threshold
+  CHECK(miss_rate_at_fa_per_hour({p}, 1.0) == Approx(0.9));
+}
+
+TEST_CASE("Audacity label files give trigger spans; a malformed line names file and line",
+          "[eval]") {
+  const fs::path dir = scratch("labels");
+  std::ofstream(dir / "good.txt") << "3.5\t4.1\tactivate\n\\\t100\t2000\n\n1.000000\t1.600000\tactivate\n";
+  const std::vector<TriggerSpan> spans = read_audacity_labels(dir / "good.txt");
+  REQUIRE(spans.size() == 2);
+  CHECK(spans[0].start_s == 1.0);
+  CHECK(spans[1].end_s == 4.1);
+  std::ofstream(dir / "bad.txt") << "1.0\t1.5\tactivate\nbanana\n";
+  CHECK_THROWS_WITH(read_audacity_labels(dir / "bad.txt"),
+                    Catch::Contains("bad.txt") && Catch::Contains("line 2"));
+}
+
+TEST_CASE("evaluation parts share the trigger clips out exactly once and are reproducible",
+          "[eval]") {
+  std::vector<std::vector<float>> triggers;
+  for (int i = 0; i < 10; ++i) triggers.push_back(testing::tone_burst(0.3 + 0.01 * i, 0, 0.3, 1000));
+  const std::vector<SourceCollection> positives = {collection_of(triggers, "pos")};
+  const std::vector<SourceCollection> negatives = {collection_of(tone_words(3000, 3), "neg")};
+  const std::vector<SourceCollection> noise = {collection_of({white_noise(3, 1)}, "noise")};
+  EvalStreamConfig config;
+  config.parts = 3;
+  config.min_negative_hours = 0.01;
+  std::size_t total_triggers = 0;
+  for (int part = 0; part < 3; ++part) {
+    const EvalAudio audio = make_eval_part(positives, negatives, noise, config, part);
+    total_triggers += audio.triggers.size();
+    const EvalAudio again = make_eval_part(positives, negatives, noise, config, part);
+    CHECK(again.samples == audio.samples);
+    // Each part holds its share of negative-only audio after the trigger words.
+    CHECK(double(audio.samples.size()) / kSampleRate >= 0.01 * 3600 / 3);
+    for (const TriggerSpan& span : audio.triggers) {
+      CHECK(span.end_s - span.start_s >= 0.3 - 1e-9);
+      CHECK(span.end_s + kHitToleranceAfter_s <= double(audio.samples.size()) / kSampleRate);
+    }
+  }
+  CHECK(total_triggers == 10);
+}
+
+TEST_CASE("a model that fires on 1 kHz tones misses none and accepts nothing false among "
+          "3 kHz tones",
+          "[eval]") {
+  const auto model = testing::band_energy_model();
+  const std::vector<SourceCollection> positives = {collection_of(tone_words(1000, 12), "pos")};
+  const std::vector<SourceCollection> negatives = {collection_of(tone_words(3000, 4), "neg")};
+  const std::vector<SourceCollection> noise = {collection_of({white_noise(5, 2)}, "noise")};
+  EvalStreamConfig config;
+  config.min_negative_hours = 0.02;
+  config.noise_dbfs_min = -41;
+  config.noise_dbfs_max = -39;
+  DetectorConfig post = DetectorConfig::for_model(*model);
+  const std::vector<ConditionResult> results =
+      evaluate_mixtures(model, positives, negatives, noise, {10.0}, config, post, 2);
+  REQUIRE(results.size() == 1);
+  const OperatingPoint& at_default = results[0].at_default_threshold;
+  CHECK(at_default.triggers == 12);
+  CHECK(at_default.misses == 0);
+  CHECK(at_default.false_accepts == 0);
+  CHECK(miss_rate_at_fa_per_hour(results[0].curve, 0.5) == 0.0);
+  // At the lowest thresholds the noise alone fires: the sweep reaches the other end.
+  CHECK(results[0].curve.front().false_accepts > 0);
+}
+
+TEST_CASE("earshot eval writes its report and reproduces its numbers from the same seed",
+          "[eval][cli]") {
+  const fs::path dir = scratch("cli");
+  save_model(dir / "tones.earshot", *testing::band_energy_model());
+  fs::create_directories(dir / "pos");
+  fs::create_directories(dir / "neg");
+  fs::create_directories(dir / "noise");
+  for (int i = 0; i < 4; ++i) {
+    write_audio(dir / "pos" / fmt::format("{}.wav", i), testing::tone_burst(0.5, 0, 0.5, 1000));
+    write_audio(dir / "neg" / fmt::format("{}.wav", i), testing::tone_burst(0.5, 0, 0.5, 3000));
+  }
+  write_audio(dir / "noise" / "white.wav", white_noise(4, 3));
+  auto run_eval = [&](const std::string& out) {
+    const std::string command = fmt::format(
+        "'{}' eval --model '{}' --positives '{}' --negatives '{}' --noise '{}' --snr 10 --snr 0 "
+        "--negative-hours 0.01 --seed 7 --out '{}' > '{}/stdout.txt' 2>&1",
+        EARSHOT_BINARY, (dir / "tones.earshot").string(), (dir / "pos").string(),
+        (dir / "neg").string(), (dir / "noise").string(), (dir / out).string(), dir.string());
+    return std::system(command.c_str());
+  };
+  REQUIRE(run_eval("first") == 0);
+  REQUIRE(run_eval("second") == 0);
+  const std::string summary = read_text(dir / "first" / "summary.json");
+  CHECK(summary == read_text(dir / "second" / "summary.json"));
+  CHECK(read_text(dir / "first" / "curve_snr_10db.csv") ==
+        read_text(dir / "second" / "curve_snr_10db.csv"));
+  const nlohmann::json json = nlohmann::json::parse(summary);
+  REQUIRE(json["conditions"].size() == 2);
+  CHECK(json["conditions"][0]["snr_db"] == 10.0);
+  CHECK(json["conditions"][0]["miss_rate_at_fa_per_hour"].contains("0.5"));
+  CHECK(json["conditions"][0]["at_default_threshold"]["triggers"] == 4);
+  CHECK(read_text(dir / "first" / "det_curve.svg").find("<svg") == 0);
+  CHECK(read_text(dir / "stdout.txt").find("miss@0.5/h") != std::string::npos);
+}
+
+TEST_CASE("earshot eval without any test material is a usage error", "[eval][cli]") {
+  const fs::path dir = scratch("usage");
+  const std::string command = fmt::format("'{}' eval --out '{}' > /dev/null 2>&1",
+                                          EARSHOT_BINARY, (dir / "out").string());
+  const int status = std::system(command.c_str());
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 2);
+}
