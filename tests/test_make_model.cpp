@@ -1,0 +1,43 @@
+// The word-to-model recipe (tools/make_model.sh) end to end, in its few-minute --tiny form:
+// TTS clips, negatives, real material, voice hold-out, synthesis, training, evaluation and
+// calibration must all run and leave a loadable model with its card.
+#include <fmt/core.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "earshot/model_file.hpp"
+
+namespace fs = std::filesystem;
+
+TEST_CASE("make_model.sh --tiny turns a new word into a calibrated model with a model card",
+          "[recipe]") {
+  const fs::path dir = fs::path(EARSHOT_TEST_TMP) / "make_model";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path model_path = dir / "computer.earshot";
+  const std::string command = fmt::format(
+      "EARSHOT_BINARY='{}' '{}/tools/make_model.sh' computer --tiny --out '{}' > '{}/log.txt' 2>&1",
+      EARSHOT_BINARY, EARSHOT_SOURCE_DIR, model_path.string(), dir.string());
+  const int status = std::system(command.c_str());
+  INFO("log: " << (dir / "log.txt").string());
+  REQUIRE(status == 0);
+
+  const earshot::Model model = earshot::load_model(model_path);
+  CHECK(model.metadata().keywords == std::vector<std::string>{"computer"});
+  const auto& provenance = model.metadata().provenance;
+  REQUIRE(provenance.contains("evaluation"));
+  CHECK(provenance["evaluation"]["calibration"]["target_fa_per_hour"] == 0.5);
+  CHECK(provenance["evaluation"]["calibration"]["threshold"].get<float>() ==
+        model.metadata().default_threshold);
+
+  std::ifstream card_file(dir / "computer.md");
+  std::stringstream card;
+  card << card_file.rdbuf();
+  CHECK(card.str().find("# Model card: `computer.earshot`") != std::string::npos);
+  CHECK(card.str().find("| snr_10db |") != std::string::npos);
+  CHECK(fs::exists(dir / "computer.work" / "evaluation" / "det_curve.svg"));
+}

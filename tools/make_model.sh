@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# From a word to a model, on this machine's CPU, with nothing but Debian packages:
+#
+#   tools/make_model.sh WORD --out MODEL.earshot [--work DIR] [--seed S] [--tiny]
+#       [--variants N] [--clips N] [--epochs N] [--target-fa-per-hour F]
+#       [--near-miss "a,b,c"] [--holdout REGEX] [--shared DIR]
+#
+# Steps (each prints "[k/8] ..."):
+#   1. install the packages and build earshot
+#   2. WORD spoken by every TTS voice (synth/make_tts_clips.sh)
+#   3. near-miss and generic negative words in the same voices (synth/make_negative_words.sh)
+#   4. real speech and noise (synth/gather_real_material.sh, from ../shared/data)
+#   5. hold out whole voices (default: festival slt-HTS, flite rms, espeak-ng en-gb-scotland),
+#      four real speech sets and one real noise family for evaluation
+#   6. synthesize the training clips (earshot synth)
+#   7. train (earshot train)
+#   8. evaluate on the held-out voices, speech and noise at 10 dB (earshot eval), set the
+#      default threshold to the one meeting --target-fa-per-hour (default 0.5), and write
+#      MODEL and a model card MODEL.md next to it
+# EARSHOT_BINARY=PATH in the environment uses that earshot instead of building one.
+# --tiny runs a few-minute version of every step (for CI; the model is not useful).
+# Work files go to --work DIR (default: a directory next to MODEL); finished steps are kept,
+# so an interrupted run can be repeated.
+set -euo pipefail
+
+die() { echo "make_model.sh: $*" >&2; exit 2; }
+step() { echo "[$1/8] $2 ($(date +%H:%M:%S))" >&2; }
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+word="" out="" work="" seed=1 tiny=0 variants=30 clips=3000 epochs=30 target_fa=0.5
+near_miss="" shared="$repo/../shared/data"
+holdout='^(festival:cmu_us_slt_arctic_hts|flite:rms|espeak-ng:en-gb-scotland)$'
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --out) out=$2; shift 2 ;;
+    --work) work=$2; shift 2 ;;
+    --seed) seed=$2; shift 2 ;;
+    --tiny) tiny=1; shift ;;
+    --variants) variants=$2; shift 2 ;;
+    --clips) clips=$2; shift 2 ;;
+    --epochs) epochs=$2; shift 2 ;;
+    --target-fa-per-hour) target_fa=$2; shift 2 ;;
+    --near-miss) near_miss=$2; shift 2 ;;
+    --holdout) holdout=$2; shift 2 ;;
+    --shared) shared=$2; shift 2 ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -*) die "unknown option '$1' (see --help)" ;;
+    *) [[ -z $word ]] || die "one word or phrase only (quote a phrase)"; word=$1; shift ;;
+  esac
+done
+[[ -n $word ]] || die "give the word or phrase, e.g. tools/make_model.sh computer --out models/computer.earshot"
+[[ -n $out ]] || die "--out MODEL.earshot is required"
+mkdir -p "$(dirname "$out")"
+out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
+slug=$(tr -c 'a-zA-Z0-9\n' '_' <<<"$word")
+work=${work:-${out%.earshot}.work}
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+
+tts_args=(--variants "$variants" --seed "$seed")
+negative_args=()
+real_args=(--shared "$shared" --seed "$seed")
+synth_args=()
+train_args=(--epochs "$epochs")
+eval_hours=1
+if [[ $tiny == 1 ]]; then
+  variants=2 clips=40
+  tts_args=(--variants 2 --seed "$seed" --engines espeak-ng)
+  head -n 20 "$repo/synth/negative_words.txt" > "$work/generic_words_tiny.txt"
+  negative_args=(--near-miss-per-word 1 --generic-per-word 1 --generic-file "$work/generic_words_tiny.txt")
+  real_args+=(--max-per-set 4 --babble 2)
+  train_args=(--epochs 2 --batch 8 --conv-filters 8 --gru 8)
+  eval_hours=0.02
+fi
+# Words without a built-in near-miss list get inflections of the word itself: the
+# closest confusions a detector must learn to reject (pass --near-miss for better ones).
+if [[ -z $near_miss && $word != activate ]]; then
+  stem=${word%e}
+  near_miss="${word}s,${stem}ing,${stem}ed,${word} it,the ${word}s,${word%?}"
+fi
+[[ -n $near_miss ]] && negative_args+=(--near-miss "$near_miss")
+
+step 1 "installing packages and building earshot"
+"$repo/tools/install_deps.sh" --data
+if [[ -n ${EARSHOT_BINARY:-} ]]; then
+  earshot=$EARSHOT_BINARY  # an earshot already built (the test suite's)
+else
+  cmake -S "$repo" -B "$repo/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$repo/build" -j"$(nproc)" --target earshot >/dev/null
+  earshot=$repo/build/earshot
+fi
+
+step 2 "'$word' spoken by every TTS voice"
+[[ -f $work/raw/trigger/manifest.tsv ]] ||
+  "$repo/synth/make_tts_clips.sh" --text "$word" --out "$work/raw/trigger" "${tts_args[@]}"
+
+step 3 "negative words in the same voices"
+[[ -f $work/raw/negatives/generic/manifest.tsv ]] ||
+  "$repo/synth/make_negative_words.sh" --word "$word" --out "$work/raw/negatives" \
+    "${tts_args[@]}" "${negative_args[@]}"
+
+step 4 "real speech and noise"
+[[ -f $work/raw/real/LICENCES.tsv ]] ||
+  "$repo/synth/gather_real_material.sh" --out "$work/raw/real" "${real_args[@]}"
+
+step 5 "holding out voices ('$holdout'), real speech sets and a noise family"
+rm -rf "$work/train" "$work/heldout"
+for set in trigger negatives/near_miss negatives/generic; do
+  [[ -f $work/raw/$set/manifest.tsv ]] || continue
+  name=$(basename "$set")
+  "$repo/synth/split_by_voice.sh" --from "$work/raw/$set" --holdout "$holdout" \
+    --train "$work/train/$name" --heldout "$work/heldout/$name"
+done
+mkdir -p "$work/train/speech" "$work/train/backgrounds" "$work/heldout/speech" "$work/heldout/noise"
+for dir in "$work"/raw/real/speech/*/; do
+  name=$(basename "$dir")
+  case $name in
+    speech_commands__unknown_|speech_commands_stop|mycroft_not_wake_words_en|mycroft_hey_chatterbox)
+      ln -sfn "$dir" "$work/heldout/speech/$name" ;;
+    *) ln -sfn "$dir" "$work/train/speech/$name" ;;
+  esac
+done
+for dir in "$work"/raw/real/backgrounds/*/; do
+  name=$(basename "$dir")
+  case $name in
+    noise_speech_commands) ln -sfn "$dir" "$work/heldout/noise/$name" ;;
+    *) ln -sfn "$dir" "$work/train/backgrounds/$name" ;;
+  esac
+done
+# Without shared/data there is no held-out real material: evaluate on what there is.
+[[ -n $(ls -A "$work/heldout/noise") ]] || ln -sfn "$work/raw/real/backgrounds" "$work/heldout/noise/all"
+[[ -n $(ls -A "$work/heldout/speech") ]] || ln -sfn "$work/heldout/generic" "$work/heldout/speech/tts_generic"
+
+step 6 "synthesizing $clips training clips"
+negatives=()
+[[ -d $work/train/near_miss ]] && negatives+=(--negatives "$work/train/near_miss:2")
+negatives+=(--negatives "$work/train/generic:2" --negatives "$work/train/speech:1")
+"$earshot" synth --triggers "$work/train/trigger" "${negatives[@]}" \
+  --backgrounds "$work/train/backgrounds" --count "$clips" --seed "$seed" --max-negatives 4 \
+  --label-window-s 0.5 --out "$work/dataset" --quiet "${synth_args[@]}"
+
+step 7 "training"
+"$earshot" train --data "$work/dataset" --out "$work/trained.earshot" --keyword "$word" \
+  --label-window-s 0.5 --seed "$seed" --log "$work/training_log.csv" "${train_args[@]}"
+
+step 8 "evaluating on held-out voices and calibrating the threshold"
+eval_negatives=(--negatives "$work/heldout/speech")
+[[ -d $work/heldout/generic ]] && eval_negatives+=(--negatives "$work/heldout/generic")
+"$earshot" eval --model "$work/trained.earshot" --positives "$work/heldout/trigger" \
+  "${eval_negatives[@]}" --noise "$work/heldout/noise" --snr 10 --snr 0 --snr 5 --snr 20 \
+  --negative-hours "$eval_hours" --seed "$seed" --out "$work/evaluation" \
+  --calibrate "$target_fa" --calibrated-model "$out" --model-card "${out%.earshot}.md"
+echo "make_model.sh: wrote $out and ${out%.earshot}.md (work files in $work)" >&2
