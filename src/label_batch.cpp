@@ -25,10 +25,14 @@ namespace fs = std::filesystem;
 FileLabels label_file(Detector& detector, const fs::path& path, const LabelFileOptions& options,
                       const std::function<void(double)>& progress) {
   if (options.block_samples == 0) throw Error("label_file: block_samples must be positive");
+  const int sample_rate = detector.model().metadata().frontend.sample_rate;
+  if (sample_rate != kSampleRate) {
+    throw Error(fmt::format("the model expects {} Hz audio, but files are read at {} Hz",
+                            sample_rate, kSampleRate));
+  }
   detector.reset();
   AudioFileReader reader(path);
   FileLabels labels;
-  const int sample_rate = detector.model().metadata().frontend.sample_rate;
   if (options.keep_envelope) {
     labels.envelope = WaveformEnvelope::for_duration(reader.duration_s(), sample_rate);
   }

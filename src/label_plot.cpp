@@ -15,27 +15,46 @@ namespace earshot {
 // ---------------------------------------------------------------------------------------------
 // WaveformEnvelope
 
-WaveformEnvelope::WaveformEnvelope(std::size_t samples_per_bin, int sample_rate)
-    : samples_per_bin_(samples_per_bin), sample_rate_(sample_rate) {
-  if (samples_per_bin == 0 || sample_rate <= 0) {
+WaveformEnvelope::WaveformEnvelope(std::size_t samples_per_bin, int sample_rate,
+                                   std::size_t max_bins)
+    : samples_per_bin_(samples_per_bin), sample_rate_(sample_rate), max_bins_(max_bins) {
+  if (samples_per_bin == 0 || sample_rate <= 0 || max_bins < 2 || max_bins % 2 != 0) {
     throw Error(
-        fmt::format("waveform envelope needs bins of at least one sample and a positive "
-                    "rate, got {} samples per bin at {} Hz",
-                    samples_per_bin, sample_rate));
+        fmt::format("waveform envelope needs bins of at least one sample, a positive "
+                    "rate and an even number of bins >= 2, got {} samples per bin at {} "
+                    "Hz and {} bins",
+                    samples_per_bin, sample_rate, max_bins));
   }
+  minima_.reserve(max_bins);
+  maxima_.reserve(max_bins);
 }
 
 WaveformEnvelope WaveformEnvelope::for_duration(double duration_s, int sample_rate,
                                                 std::size_t bins) {
   const double samples = std::max(0.0, duration_s) * std::max(sample_rate, 1);
-  const auto per_bin =
-      static_cast<std::size_t>(std::ceil(samples / std::max<std::size_t>(bins, 1)));
-  return WaveformEnvelope(std::max<std::size_t>(per_bin, 1), sample_rate);
+  const auto per_bin = static_cast<std::size_t>(
+      std::ceil(samples / static_cast<double>(std::max<std::size_t>(bins, 1))));
+  return WaveformEnvelope(std::max<std::size_t>(per_bin, 1), sample_rate,
+                          2 * std::max<std::size_t>(bins, 1));
+}
+
+void WaveformEnvelope::merge_bin_pairs() {
+  const std::size_t merged = minima_.size() / 2;
+  for (std::size_t b = 0; b < merged; ++b) {
+    minima_[b] = std::min(minima_[2 * b], minima_[2 * b + 1]);
+    maxima_[b] = std::max(maxima_[2 * b], maxima_[2 * b + 1]);
+  }
+  minima_.resize(merged);
+  maxima_.resize(merged);
+  samples_per_bin_ *= 2;
 }
 
 void WaveformEnvelope::add(std::span<const float> samples) {
   for (const float sample : samples) {
     if (samples_ % samples_per_bin_ == 0) {
+      // All bins are full exactly here, so after merging pairs (an even count) the next
+      // sample still starts a bin.
+      if (minima_.size() == max_bins_) merge_bin_pairs();
       minima_.push_back(sample);
       maxima_.push_back(sample);
     } else {
@@ -62,6 +81,9 @@ double nice_tick_step(double span, int target_ticks) {
 namespace {
 
 constexpr double kLeftPx = 70, kRightPx = 24, kTopPx = 56, kBottomPx = 48, kPanelGapPx = 28;
+// The raw curve steps back to a lighter blue when the smoothed one is drawn over it.
+constexpr const char* kRawColour = "#1f77b4";
+constexpr const char* kRawLightColour = "#9ecae1";
 constexpr const char* kFont = "font-family=\"DejaVu Sans, Arial, sans-serif\"";
 
 std::string xml_escape(std::string_view text) {
@@ -312,7 +334,7 @@ std::string legend(const DetectionPlot& plot, const Layout& layout) {
     const char* colour;
     const char* text;
   };
-  std::vector<Entry> entries = {{"#1f77b4", "probability"}};
+  std::vector<Entry> entries = {{plot.show_smoothed ? kRawLightColour : kRawColour, "probability"}};
   if (plot.show_smoothed) entries.push_back({"#08306b", "smoothed"});
   entries.push_back({"#e6550d", "detection"});
   std::string out;
@@ -343,7 +365,8 @@ std::string render_detection_plot_svg(const DetectionPlot& plot) {
   svg += detection_marks(plot.detections, layout);
   svg += waveform(*plot.envelope, layout);
   svg += threshold_line(plot.threshold, layout);
-  svg += probability_curve(plot.steps, false, layout, "#1f77b4", plot.show_smoothed ? 1.0 : 1.5);
+  svg += probability_curve(plot.steps, false, layout,
+                           plot.show_smoothed ? kRawLightColour : kRawColour, 1.5);
   if (plot.show_smoothed) svg += probability_curve(plot.steps, true, layout, "#08306b", 1.5);
   svg += panel_frames(layout);
   svg += legend(plot, layout);

@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 #include <fmt/std.h>
 
-#include <fstream>
+#include <chrono>
 #include <span>
 #include <system_error>
 
@@ -13,6 +13,7 @@
 #include "earshot/label_batch.hpp"
 #include "earshot/label_inputs.hpp"
 #include "earshot/label_plot.hpp"
+#include "earshot/text_file.hpp"
 
 namespace earshot {
 namespace fs = std::filesystem;
@@ -33,32 +34,18 @@ std::optional<std::string> label_request_problem(const LabelRequest& request) {
   return std::nullopt;
 }
 
-void write_text_file(const fs::path& path, const std::string& text) {
+namespace {
+
+// Creates the directories above `path`, then writes it safely (text_file.hpp).
+void write_output_file(const fs::path& path, const std::string& text) {
   std::error_code error;
   if (path.has_parent_path()) fs::create_directories(path.parent_path(), error);
   if (error) {
     throw Error(fmt::format("cannot create directory {} for {}: {}", path.parent_path(), path,
                             error.message()));
   }
-  fs::path partial = path;
-  partial += ".partial";
-  {
-    std::ofstream file(partial, std::ios::binary | std::ios::trunc);
-    file.write(text.data(), static_cast<std::streamsize>(text.size()));
-    file.close();
-    if (!file) {
-      fs::remove(partial, error);
-      throw Error(fmt::format("cannot write {} (disk full or no permission?)", path));
-    }
-  }
-  fs::rename(partial, path, error);
-  if (error) {
-    fs::remove(partial, error);
-    throw Error(fmt::format("cannot write {}: {}", path, error.message()));
-  }
+  write_text_file(path, text);
 }
-
-namespace {
 
 // A one-line bar redrawn in place; erase() clears it before other text goes to the stream.
 class ProgressBar {
@@ -67,6 +54,12 @@ class ProgressBar {
 
   void show(double fraction, std::size_t files_done, std::size_t files) {
     if (!enabled_) return;
+    // A terminal needs no more than a few redraws a second, however many files finish.
+    const auto now = std::chrono::steady_clock::now();
+    if (visible_ && files_done < files && now - last_drawn_ < std::chrono::milliseconds(100)) {
+      return;
+    }
+    last_drawn_ = now;
     constexpr int kWidth = 30;
     const int filled = static_cast<int>(fraction * kWidth);
     err_ << fmt::format("\r[{:=<{}}{:<{}}] {:3.0f}%  {}/{} files", "", filled, "", kWidth - filled,
@@ -84,6 +77,7 @@ class ProgressBar {
   std::ostream& err_;
   bool enabled_;
   bool visible_ = false;
+  std::chrono::steady_clock::time_point last_drawn_;
 };
 
 // Every argument's audio files; an argument that yields none is an error of its own.
@@ -115,14 +109,15 @@ class OutputWriter {
     const std::string file_name = input.path.string();
     const std::string detections = format_detections(request_.format, file_name, labels.detections);
     if (request_.out_dir) {
-      write_text_file(output_path(*request_.out_dir, input, label_file_extension(request_.format)),
-                      label_header(request_.format) + detections);
+      write_output_file(
+          output_path(*request_.out_dir, input, label_file_extension(request_.format)),
+          label_header(request_.format) + detections);
     } else {
       out_ << detections << std::flush;
     }
     if (request_.probs) {
-      write_text_file(side_output_path(*request_.probs, input, ".probs.csv"),
-                      format_step_probabilities(labels.steps));
+      write_output_file(side_output_path(*request_.probs, input, ".probs.csv"),
+                        format_step_probabilities(labels.steps));
     }
     if (request_.plot) write_plot(input, labels);
   }
@@ -150,8 +145,8 @@ class OutputWriter {
     plot.detections = labels.detections;
     plot.threshold = config_.threshold;
     plot.show_smoothed = config_.smoothing_steps > 1;
-    write_text_file(side_output_path(*request_.plot, input, ".svg"),
-                    render_detection_plot_svg(plot));
+    write_output_file(side_output_path(*request_.plot, input, ".svg"),
+                      render_detection_plot_svg(plot));
   }
 
   const LabelRequest& request_;
@@ -195,6 +190,7 @@ LabelRunSummary run_labelling(std::shared_ptr<const Model> model, const Detector
   BatchCallbacks callbacks;
   callbacks.deliver = [&](std::size_t index, LabelOutcome& outcome) {
     ++delivered;
+    bar.erase();  // labels may go to the same terminal
     std::string error = outcome.error;
     if (outcome.labels) {
       try {
@@ -205,7 +201,6 @@ LabelRunSummary run_labelling(std::shared_ptr<const Model> model, const Detector
       }
     }
     if (!error.empty()) {
-      bar.erase();
       err << "earshot label: " << error << '\n';
       ++summary.failed;
     }

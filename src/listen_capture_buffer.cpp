@@ -21,8 +21,8 @@ std::size_t ring_capacity_for(const CaptureFormat& format, double seconds) {
 CaptureBuffer::CaptureBuffer(std::size_t capacity_samples) : ring_(capacity_samples) {
   // Odd capacities would let a drop split a stereo frame (see the file comment).
   if (capacity_samples < 2) {
-    throw Error(fmt::format("capture buffer needs room for at least 2 samples, got {}",
-                            capacity_samples));
+    throw Error(
+        fmt::format("capture buffer needs room for at least 2 samples, got {}", capacity_samples));
   }
 }
 
@@ -38,8 +38,8 @@ void CaptureBuffer::announce_format(const CaptureFormat& format) {
 
 bool CaptureBuffer::wait_format_adopted(std::chrono::duration<double> timeout) {
   std::unique_lock lock(format_mutex_);
-  return format_adopted_.wait_for(
-      lock, timeout, [this] { return adopted_generation_ == announced_generation_; });
+  return format_adopted_.wait_for(lock, timeout,
+                                  [this] { return adopted_generation_ == announced_generation_; });
 }
 
 std::optional<CaptureFormat> CaptureBuffer::adopt_announced_format() {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <system_error>
@@ -62,11 +63,20 @@ DetectionClipSaver::DetectionClipSaver(ClipSaverConfig config, ClipSaverCallback
   writer_ = std::thread([this] { write_loop(); });
 }
 
-DetectionClipSaver::~DetectionClipSaver() { finish(); }
+DetectionClipSaver::~DetectionClipSaver() {
+  finish();
+}
 
 void DetectionClipSaver::append(std::span<const float> samples) {
-  history_.append(samples);
-  if (!pending_.empty()) queue_ready_clips(false);
+  // In pieces no longer than the history's slack, so a clip is copied out as soon as its end
+  // arrives, before a long append could overwrite its beginning.
+  const auto piece = static_cast<std::size_t>(kHistorySlack_s * config_.sample_rate);
+  while (!samples.empty()) {
+    const std::size_t count = std::min(piece, samples.size());
+    history_.append(samples.first(count));
+    samples = samples.subspan(count);
+    if (!pending_.empty()) queue_ready_clips(false);
+  }
 }
 
 void DetectionClipSaver::schedule(const Detection& detection,
@@ -119,8 +129,7 @@ void DetectionClipSaver::enqueue(const PendingClip& pending) {
 }
 
 std::filesystem::path DetectionClipSaver::unique_path(const PendingClip& pending) const {
-  const std::string stem =
-      format_file_time(pending.wall_time) + "_" + file_safe(pending.keyword);
+  const std::string stem = format_file_time(pending.wall_time) + "_" + file_safe(pending.keyword);
   std::filesystem::path path = config_.directory / (stem + ".wav");
   for (int suffix = 2; std::filesystem::exists(path); ++suffix) {
     path = config_.directory / fmt::format("{}_{}.wav", stem, suffix);

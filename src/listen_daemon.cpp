@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <csignal>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <thread>
@@ -31,11 +33,17 @@ void validate(const ListenOptions& options) {
   if (!options.exec_command.empty()) check_hook_command(options.exec_command);
 }
 
+// 16000 rather than 16000.0 for the usual whole-number rates.
+nlohmann::json rate_json(double sample_rate) {
+  if (sample_rate == std::floor(sample_rate)) return static_cast<std::int64_t>(sample_rate);
+  return sample_rate;
+}
+
 nlohmann::json started_event(const std::string& source, const CaptureFormat& format,
                              const ListenOptions& options, const Model& model) {
   return {{"type", "started"},
           {"source", source},
-          {"sample_rate", format.sample_rate},
+          {"sample_rate", rate_json(format.sample_rate)},
           {"channels", format.channels},
           {"model", options.model_path.string()},
           {"keywords", model.metadata().keywords},
@@ -65,14 +73,13 @@ void replay_file(const ListenOptions& options, const Model& model, CaptureBuffer
 
 void listen_to_device(const ListenOptions& options, const Model& model, CaptureBuffer& capture,
                       EventSink& sink, StopToken& stop) {
-  supervise_device(options.device, capture, sink, stop, SupervisorSettings{},
-                   [&](const DeviceCapture& stream) {
-                     sink.emit(started_event(stream.device().name, stream.format(), options, model));
-                   });
+  supervise_device(
+      options.device, capture, sink, stop, SupervisorSettings{}, [&](const DeviceCapture& stream) {
+        sink.emit(started_event(stream.device().name, stream.format(), options, model));
+      });
 }
 
-std::unique_ptr<DetectionClipSaver> make_clip_saver(const ListenOptions& options,
-                                                    EventSink& sink) {
+std::unique_ptr<DetectionClipSaver> make_clip_saver(const ListenOptions& options, EventSink& sink) {
   if (!options.save_dir) return nullptr;
   ClipSaverConfig config;
   config.directory = *options.save_dir;
@@ -100,15 +107,15 @@ int listen(const ListenOptions& options, EventSink& sink) {
   StopToken stop;
   ModelHandoff reloads;
   // Before any other thread starts, so that they all inherit the blocked signals.
-  SignalWatcher signals({[&stop] { stop.request(); },
-                         [&options, &reloads, &sink] {
-                           try {
-                             reloads.offer(load_listen_model(options.model_path));
-                           } catch (const Error& e) {
-                             sink.error(fmt::format(
-                                 "model reload failed, keeping the current model: {}", e.what()));
-                           }
-                         }});
+  SignalWatcher signals(
+      {[&stop] { stop.request(); },
+       [&options, &reloads, &sink] {
+         try {
+           reloads.offer(load_listen_model(options.model_path));
+         } catch (const Error& e) {
+           sink.error(fmt::format("model reload failed, keeping the current model: {}", e.what()));
+         }
+       }});
 
   CaptureBuffer capture(ring_capacity_for(
       options.input ? FileReplay::format() : kLargestExpectedDeviceFormat, kCaptureBuffer_s));
@@ -141,7 +148,11 @@ int listen(const ListenOptions& options, EventSink& sink) {
   } catch (...) {
     producer_failure = std::current_exception();
   }
-  worker.end_of_input();
+  if (producer_failure) {
+    worker.cancel();  // listening never started: nothing to drain or report
+  } else {
+    worker.end_of_input();
+  }
   worker_thread.join();
   if (producer_failure) std::rethrow_exception(producer_failure);
   if (worker_failure) std::rethrow_exception(worker_failure);

@@ -16,7 +16,8 @@ namespace {
 constexpr double kPreferredRate = 16000.0;
 
 std::string lowercase(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : text)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return text;
 }
 
@@ -125,8 +126,10 @@ const InputDevice& match_input_device(const std::vector<InputDevice>& devices,
   if (matches.size() == 1) return *matches.front();
   if (matches.empty()) {
     std::vector<const InputDevice*> all;
-    for (const InputDevice& device : devices) all.push_back(&device);
-    throw Error(fmt::format("no input device named like '{}'; there are: {}", spec, list_names(all)));
+    for (const InputDevice& device : devices)
+      all.push_back(&device);
+    throw Error(
+        fmt::format("no input device named like '{}'; there are: {}", spec, list_names(all)));
   }
   throw Error(fmt::format("'{}' matches several input devices: {}; give the index or the full name",
                           spec, list_names(matches)));
@@ -137,7 +140,9 @@ PortAudioSession::PortAudioSession() {
   throw_on_error(Pa_Initialize(), "cannot initialise PortAudio");
 }
 
-PortAudioSession::~PortAudioSession() { Pa_Terminate(); }
+PortAudioSession::~PortAudioSession() {
+  Pa_Terminate();
+}
 
 std::vector<InputDevice> PortAudioSession::input_devices() const {
   std::vector<InputDevice> devices;
@@ -148,14 +153,12 @@ std::vector<InputDevice> PortAudioSession::input_devices() const {
     if (info == nullptr || info->maxInputChannels < 1) continue;
     const PaHostApiInfo* host_api = Pa_GetHostApiInfo(info->hostApi);
     devices.push_back({index, info->name ? info->name : "", host_api ? host_api->name : "",
-                       info->maxInputChannels, info->defaultSampleRate,
-                       index == default_input});
+                       info->maxInputChannels, info->defaultSampleRate, index == default_input});
   }
   return devices;
 }
 
-DeviceCapture::DeviceCapture(const InputDevice& device, CaptureBuffer& capture)
-    : device_(device) {
+DeviceCapture::DeviceCapture(const InputDevice& device, CaptureBuffer& capture) : device_(device) {
   context_.capture = &capture;
   std::string tried;
   for (int channels = 1; channels <= std::min(2, device.max_input_channels); ++channels) {
@@ -168,9 +171,9 @@ DeviceCapture::DeviceCapture(const InputDevice& device, CaptureBuffer& capture)
         continue;
       }
       context_.channels = static_cast<unsigned long>(channels);
-      const PaError opened = Pa_OpenStream(&stream_, &parameters, nullptr, rate,
-                                           paFramesPerBufferUnspecified, paNoFlag,
-                                           &capture_callback, &context_);
+      const PaError opened =
+          Pa_OpenStream(&stream_, &parameters, nullptr, rate, paFramesPerBufferUnspecified,
+                        paNoFlag, &capture_callback, &context_);
       if (opened != paNoError) {
         stream_ = nullptr;
         tried += fmt::format("; {} Hz x {}: {}", rate, channels, Pa_GetErrorText(opened));
@@ -181,9 +184,10 @@ DeviceCapture::DeviceCapture(const InputDevice& device, CaptureBuffer& capture)
       return;
     }
   }
-  throw Error(fmt::format("cannot open input device [{}] '{}' at 16000 Hz or {} Hz, 1 or 2 "
-                          "channels{}",
-                          device.index, device.name, device.default_sample_rate, tried));
+  throw Error(
+      fmt::format("cannot open input device [{}] '{}' at 16000 Hz or {} Hz, 1 or 2 "
+                  "channels{}",
+                  device.index, device.name, device.default_sample_rate, tried));
 }
 
 DeviceCapture::~DeviceCapture() {

@@ -25,14 +25,15 @@ struct LiveCapture {
 };
 
 // Opens the device, lets the worker adopt its format, and starts it.
-LiveCapture open_and_start(const std::string& device_spec, CaptureBuffer& capture,
-                           StopToken& stop, const SupervisorSettings& settings) {
+LiveCapture open_and_start(const std::string& device_spec, CaptureBuffer& capture, StopToken& stop,
+                           const SupervisorSettings& settings) {
   LiveCapture live;
   live.session = std::make_unique<PortAudioSession>();
   const InputDevice device = match_input_device(live.session->input_devices(), device_spec);
   live.stream = std::make_unique<DeviceCapture>(device, capture);
   capture.announce_format(live.stream->format());
-  const auto deadline = Clock::now() + std::chrono::duration<double>(settings.format_handoff_timeout_s);
+  const auto deadline =
+      Clock::now() + std::chrono::duration<double>(settings.format_handoff_timeout_s);
   while (!capture.wait_format_adopted(std::chrono::duration<double>(settings.poll_s))) {
     if (stop.requested()) return live;
     if (Clock::now() > deadline) throw Error("the listen worker did not take the new audio format");
@@ -77,8 +78,8 @@ class HealthCheck {
 Backoff::Backoff(double initial_s, double maximum_s)
     : initial_s_(initial_s), maximum_s_(maximum_s), next_s_(initial_s) {
   if (!(initial_s > 0) || !(maximum_s >= initial_s)) {
-    throw Error(fmt::format("backoff needs 0 < initial <= maximum, got {} and {}", initial_s,
-                            maximum_s));
+    throw Error(
+        fmt::format("backoff needs 0 < initial <= maximum, got {} and {}", initial_s, maximum_s));
   }
 }
 
@@ -102,7 +103,8 @@ void supervise_device(const std::string& device_spec, CaptureBuffer& capture, Ev
     const std::string name = live.stream->device().name;
     live.close();
     double wait_s = backoff.next_s();
-    sink.error(fmt::format("audio device '{}' lost ({}); reopening in {} s", name, problem, wait_s));
+    sink.error(
+        fmt::format("audio device '{}' lost ({}); reopening in {} s", name, problem, wait_s));
     while (!stop.wait_for(std::chrono::duration<double>(wait_s))) {
       try {
         live = open_and_start(device_spec, capture, stop, settings);

@@ -30,8 +30,13 @@ LocalTime split_local(std::chrono::system_clock::time_point time) {
   return local;
 }
 
-// Rounds for display so lines stay short; the values are measurements, not identities.
-double rounded(double value, double unit) { return std::round(value / unit) * unit; }
+// Rounds to `decimals` places so lines stay short; the values are measurements, not
+// identities. Dividing by the power of ten (not multiplying by 0.001) gives the double
+// nearest the decimal, which prints as it reads: 11.7, not 11.700000000000001.
+double rounded(double value, int decimals) {
+  const double scale = std::pow(10.0, decimals);
+  return std::round(value * scale) / scale;
+}
 
 }  // namespace
 
@@ -58,20 +63,20 @@ nlohmann::json detection_event(const Detection& detection,
                                std::chrono::system_clock::time_point wall_time) {
   return {{"type", "detection"},
           {"keyword", detection.keyword},
-          {"time_s", rounded(detection.time_s, 1e-3)},
-          {"start_s", rounded(detection.start_s, 1e-3)},
-          {"end_s", rounded(detection.end_s, 1e-3)},
+          {"time_s", rounded(detection.time_s, 3)},
+          {"start_s", rounded(detection.start_s, 3)},
+          {"end_s", rounded(detection.end_s, 3)},
           {"wall_time", format_wall_time(wall_time)},
-          {"score", rounded(detection.score, 1e-4)}};
+          {"score", rounded(detection.score, 4)}};
 }
 
 nlohmann::json status_event(const StatusSnapshot& status) {
   return {{"type", "status"},
-          {"audio_s", rounded(status.audio_s, 1e-3)},
+          {"audio_s", rounded(status.audio_s, 3)},
           {"overruns", status.overruns},
           {"input_overflows", status.input_overflows},
-          {"cpu_percent", rounded(status.cpu_percent, 1e-2)},
-          {"real_time_factor", rounded(status.real_time_factor, 1e-6)},
+          {"cpu_percent", rounded(status.cpu_percent, 2)},
+          {"real_time_factor", rounded(status.real_time_factor, 6)},
           {"detections", status.detections},
           {"hooks_skipped", status.hooks_skipped},
           {"final", status.final}};

@@ -15,7 +15,9 @@ FileReplay::FileReplay(const std::filesystem::path& path, CaptureBuffer& capture
                        ReplayPacing pacing, std::function<void(const std::string&)> on_error)
     : reader_(path), capture_(capture), pacing_(pacing), on_error_(std::move(on_error)) {}
 
-FileReplay::~FileReplay() { stop(); }
+FileReplay::~FileReplay() {
+  stop();
+}
 
 void FileReplay::start() {
   if (!thread_.joinable()) thread_ = std::thread([this] { play(); });
@@ -49,7 +51,8 @@ void FileReplay::play() {
     if (pacing_ == ReplayPacing::kRealTime) {
       const auto recorded_by = std::chrono::duration<double>(
           static_cast<double>(delivered + chunk.size()) / kSampleRate);
-      std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(recorded_by));
+      std::this_thread::sleep_until(start +
+                                    std::chrono::duration_cast<Clock::duration>(recorded_by));
     } else {
       wait_for_room(chunk.size());
     }

@@ -50,7 +50,8 @@ std::vector<std::string> hook_environment(const HookEvent& event) {
 
 std::vector<char*> as_argv(std::vector<std::string>& strings) {
   std::vector<char*> pointers;
-  for (std::string& s : strings) pointers.push_back(s.data());
+  for (std::string& s : strings)
+    pointers.push_back(s.data());
   pointers.push_back(nullptr);
   return pointers;
 }
@@ -118,7 +119,9 @@ void write_without_blocking(int fd, std::string_view data) {
 
 }  // namespace
 
-bool HookExit::succeeded() const { return WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0; }
+bool HookExit::succeeded() const {
+  return WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0;
+}
 
 std::string HookExit::describe() const {
   if (WIFEXITED(wait_status)) return fmt::format("exited with status {}", WEXITSTATUS(wait_status));
@@ -159,7 +162,9 @@ HookRunner::HookRunner(std::vector<std::string> command, std::size_t max_running
   if (max_running_ == 0) throw Error("hook runner: at least one hook must be allowed to run");
 }
 
-HookRunner::~HookRunner() { reap(); }
+HookRunner::~HookRunner() {
+  reap();
+}
 
 HookLaunch HookRunner::launch(const HookEvent& event) {
   reap();

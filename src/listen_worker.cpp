@@ -54,7 +54,7 @@ void ListenWorker::run() {
   next_status_ = start + std::chrono::duration_cast<Clock::duration>(
                              std::chrono::duration<double>(settings_.status_every_s));
   next_reap_ = start;
-  for (;;) {
+  while (!cancelled_.load(std::memory_order_acquire)) {
     // Read the flag before the buffer: producers stop before it is set, so an empty read
     // after seeing it means nothing more can come.
     const bool ending = input_ended_.load(std::memory_order_acquire);
@@ -70,9 +70,10 @@ void ListenWorker::run() {
     }
     housekeeping(Clock::now());
   }
-  flush_resampler();
-  report_lost_audio(Clock::now(), /*force=*/true);
+  if (!cancelled_.load(std::memory_order_acquire)) flush_resampler();
   if (parts_.saver) parts_.saver->finish();
+  if (cancelled_.load(std::memory_order_acquire)) return;
+  report_lost_audio(Clock::now(), /*force=*/true);
   report_finished_hooks();
   emit_status(true);
 }
@@ -109,7 +110,8 @@ void ListenWorker::feed(std::span<const float> samples) {
   detector_.accept_waveform(samples, events_);
   samples_fed_ += samples.size();
   if (parts_.saver) parts_.saver->append(samples);
-  for (Detection& detection : events_) publish(detection);
+  for (Detection& detection : events_)
+    publish(detection);
 }
 
 void ListenWorker::publish(Detection& detection) {
@@ -194,13 +196,13 @@ void ListenWorker::report_lost_audio(Clock::time_point now, bool force) {
   const std::uint64_t overflows = parts_.capture->input_overflows();
   if (overruns == reported_overruns_ && overflows == reported_overflows_) return;
   if (!force && now - last_warning_ < settings_.min_warning_interval) return;
-  parts_.sink->emit({{"type", "warning"},
-                     {"message", fmt::format("audio lost: {} samples dropped because processing "
-                                             "fell behind, {} device input overflows",
-                                             overruns - reported_overruns_,
-                                             overflows - reported_overflows_)},
-                     {"overruns", overruns},
-                     {"input_overflows", overflows}});
+  parts_.sink->emit(
+      {{"type", "warning"},
+       {"message", fmt::format("audio lost: {} samples dropped because processing "
+                               "fell behind, {} device input overflows",
+                               overruns - reported_overruns_, overflows - reported_overflows_)},
+       {"overruns", overruns},
+       {"input_overflows", overflows}});
   reported_overruns_ = overruns;
   reported_overflows_ = overflows;
   last_warning_ = now;

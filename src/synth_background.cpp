@@ -32,7 +32,8 @@ const SourceClip& pick_clip(std::span<const SourceCollection> collections, Synth
 
 std::vector<float> background_excerpt(const SourceClip& clip, std::size_t length, SynthRng& rng) {
   const std::vector<float>& source = clip.samples;
-  std::vector<float> excerpt(length);
+  std::vector<float> excerpt(length, 0.0f);
+  if (source.empty()) return excerpt;
   if (source.size() >= length) {
     const std::size_t offset = rng.index(source.size() - length + 1);
     std::copy_n(source.begin() + static_cast<std::ptrdiff_t>(offset), length, excerpt.begin());

@@ -11,7 +11,8 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <regex>
+#include <optional>
+#include <string_view>
 #include <thread>
 
 #include "earshot/audio_io.hpp"
@@ -124,6 +125,30 @@ std::vector<ClipRecord> read_records(const fs::path& path) {
   return records;
 }
 
+// (i, N) from "manifest.shard-i-of-N.jsonl", or nothing for any other name.
+std::optional<std::pair<std::size_t, std::size_t>> parse_part_name(const std::string& name) {
+  constexpr std::string_view prefix = "manifest.shard-";
+  constexpr std::string_view middle = "-of-";
+  constexpr std::string_view suffix = ".jsonl";
+  if (!name.starts_with(prefix) || !name.ends_with(suffix)) return std::nullopt;
+  const std::string_view core(name.data() + prefix.size(),
+                              name.size() - prefix.size() - suffix.size());
+  const auto split = core.find(middle);
+  if (split == std::string_view::npos) return std::nullopt;
+  const auto number = [](std::string_view text) -> std::optional<std::size_t> {
+    std::size_t value = 0;
+    const auto [end, status] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || status != std::errc() || end != text.data() + text.size()) {
+      return std::nullopt;
+    }
+    return value;
+  };
+  const auto index = number(core.substr(0, split));
+  const auto count = number(core.substr(split + middle.size()));
+  if (!index || !count) return std::nullopt;
+  return std::pair{*index, *count};
+}
+
 }  // namespace
 
 Shard Shard::parse(const std::string& text) {
@@ -197,15 +222,13 @@ DatasetSummary synthesize_dataset(const Synthesizer& synthesizer, const DatasetR
 }
 
 std::size_t merge_manifest_shards(const fs::path& out_dir) {
-  static const std::regex part_name(R"(manifest\.shard-(\d+)-of-(\d+)\.jsonl)");
   std::map<std::size_t, fs::path> parts;
   std::size_t shard_count = 0;
   std::error_code error;
   for (const auto& entry : fs::directory_iterator(out_dir, error)) {
-    std::smatch match;
-    const std::string name = entry.path().filename().string();
-    if (!std::regex_match(name, match, part_name)) continue;
-    const std::size_t count = std::stoul(match[2].str());
+    const auto part = parse_part_name(entry.path().filename().string());
+    if (!part) continue;
+    const auto [index, count] = *part;
     if (shard_count != 0 && count != shard_count) {
       throw Error(
           fmt::format("'{}' holds manifest parts of {} and of {} shards; remove the "
@@ -213,7 +236,7 @@ std::size_t merge_manifest_shards(const fs::path& out_dir) {
                       out_dir.string(), shard_count, count));
     }
     shard_count = count;
-    parts[std::stoul(match[1].str())] = entry.path();
+    parts[index] = entry.path();
   }
   if (error) throw Error(fmt::format("cannot list '{}': {}", out_dir.string(), error.message()));
   if (parts.empty()) {

@@ -51,7 +51,8 @@ Listing list_audio_files(const fs::path& root) {
   for (auto it = fs::recursive_directory_iterator(
            root, fs::directory_options::follow_directory_symlink, error);
        !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
-    if (!it->is_regular_file(error)) continue;
+    std::error_code entry_error;  // a dangling link is not a reason to stop the walk
+    if (!it->is_regular_file(entry_error)) continue;
     if (it->path().filename() == kVoiceManifestName) {
       listing.manifest_directories.push_back(it->path().parent_path());
     } else if (has_audio_extension(it->path())) {

@@ -115,16 +115,18 @@ list_files() { # directory, find name pattern
   find "$1" -type f -name "$2" | LC_ALL=C sort | if ((max_per_set > 0)); then head -n "$max_per_set"; else cat; fi
 }
 
-queue_speech() { # set, speaker, licence, source
-  local destination
-  destination="speech/$1/$(basename "${4%.*}").wav"
+queue_speech() { # set, speaker, licence, source[, file name]
+  local destination name
+  name=${5:-$(basename "${4%.*}")}
+  destination="speech/$1/$name.wav"
   printf 'speech\0%s\0%s\0' "$4" "$out/$destination" >>"$jobs_file"
   speech_rows+=("$destination"$'\t'"$1"$'\t'"$2"$'\t'"$3"$'\t'"$4")
 }
 
-queue_background() { # set, licence, source
-  local destination
-  destination="backgrounds/$1/$(basename "${3%.*}").wav"
+queue_background() { # set, licence, source[, file name]
+  local destination name
+  name=${4:-$(basename "${3%.*}")}
+  destination="backgrounds/$1/$name.wav"
   printf 'background\0%s\0%s\0' "$3" "$out/$destination" >>"$jobs_file"
   background_rows+=("$destination"$'\t'"$1"$'\t'"$2"$'\t'"$3")
 }
@@ -184,9 +186,10 @@ gather_shared() {
 
 # ---- Debian packages --------------------------------------------------------------------------
 # package <TAB> kind <TAB> extended regex on the package's file list <TAB> licence
-readonly debian_sets="asterisk-core-sounds-en-wav	speech	/sounds/en/[^/]+\\.wav$	CC-BY-SA-3.0
+# (sonic-pi: the drones, hums and hiss; its choir, piano and scratches are music, not rooms)
+readonly debian_sets="asterisk-core-sounds-en-wav	speech	/asterisk/sounds/en[^/]*/(dictate/|digits/|followme/|letters/|phonetic/)?[^/]+\\.wav$	CC-BY-SA-3.0
 scratch	speech	/Sounds/(Human|Vocals)/[^/]+\\.(wav|mp3)$	CC-BY-SA / MIT (see copyright)
-sonic-pi-samples	background	/(ambi|vinyl)_[^/]+\\.flac$	CC0-1.0
+sonic-pi-samples	background	/(ambi_(drone|glass_hum|haunted_hum|sauna|soft_buzz|dark_woosh|lunar_land)|vinyl_hiss)\\.flac$	CC0-1.0
 megaglest-data	background	/ambient_sounds/[^/]+\\.(ogg|wav)$	CC-BY-SA-3.0"
 
 package_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
@@ -212,10 +215,12 @@ gather_debian() {
     while IFS= read -r file; do
       if ((max_per_set > 0 && count >= max_per_set)); then break; fi
       count=$((count + 1))
+      # Packages reuse names across folders (digits/, letters/): keep the folder in the name.
+      name="$(basename "$(dirname "$file")")_$(basename "${file%.*}")"
       if [[ $kind == speech ]]; then
-        queue_speech "$set" "$package" "$licence (/usr/share/doc/$package/copyright)" "$file"
+        queue_speech "$set" "$package" "$licence (/usr/share/doc/$package/copyright)" "$file" "$name"
       else
-        queue_background "$set" "$licence (/usr/share/doc/$package/copyright)" "$file"
+        queue_background "$set" "$licence (/usr/share/doc/$package/copyright)" "$file" "$name"
       fi
     done < <(dpkg -L "$package" | grep -E "$pattern" | LC_ALL=C sort)
     add_set_licence "$set" "$kind" "$licence" "Debian package $package, /usr/share/doc/$package/copyright"
@@ -254,9 +259,11 @@ make_babble() {
     name=$(printf 'babble_%03d.wav' "$b")
     sox -R -q -m "${stream_files[@]}" "$out/backgrounds/babble/$name" norm -3
     rm -f "${stream_files[@]}"
-    background_rows+=("backgrounds/babble/$name"$'\t'"babble"$'\t'"mix of the real speech sets above (their licences apply)"$'\t'"made by gather_real_material.sh: $streams streams")
+    background_rows+=("backgrounds/babble/$name"$'\t'"babble"$'\t'"the licences of the speech sets (LICENCES.tsv)"$'\t'"made by gather_real_material.sh: $streams streams")
   done
-  add_set_licence babble background "as its speech sets (CC-BY-4.0 / public domain)" "mixed from OUT/speech"
+  local speech_licences
+  speech_licences=$(awk -F'\t' '$2 == "speech" { print $3 }' "$licences_file" | sort -u | paste -sd, - | sed 's/,/, /g')
+  add_set_licence babble background "mix of: $speech_licences" "mixed from OUT/speech"
 }
 
 # Coloured noise, mains hum and fan-like rumble, 30 s each, with random filter corners.

@@ -1,10 +1,13 @@
 // Specification of the streaming detector (include/earshot/detector.hpp): post-processing
 // rules on given probabilities, the times an event reports, and chunking invariance.
 #include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
+#include <new>
 #include <optional>
 #include <span>
 #include <vector>
@@ -12,6 +15,24 @@
 #include "earshot/detector.hpp"
 #include "earshot/error.hpp"
 #include "test_label_fixtures.hpp"
+
+// Counts heap allocations so a test can show the warm streaming path makes none.
+namespace {
+std::atomic<long> g_heap_allocations{0};
+}  // namespace
+
+// Out of line so GCC does not inline free() next to a new-expression and warn of a mismatch.
+[[gnu::noinline]] void* operator new(std::size_t size) {
+  g_heap_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+[[gnu::noinline]] void operator delete(void* p) noexcept {
+  std::free(p);
+}
+[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 namespace {
 
@@ -366,6 +387,23 @@ TEST_CASE("a NaN sample is rejected and consumes nothing") {
   bad[500] = std::numeric_limits<float>::quiet_NaN();
   CHECK_THROWS_AS(detector.accept_waveform(bad, events), earshot::Error);
   CHECK(detector.audio_s() == 0.0);
+}
+
+TEST_CASE("a warm detector allocates nothing while outputs fit their vectors' capacity") {
+  Detector detector(band_energy_model(), config_with(0.5f, 2, 3, 0.5));
+  const std::vector<float> audio = tone_burst(4.0, 1.0, 1.5);
+  std::vector<Detection> events;
+  std::vector<StepProbability> steps;
+  events.reserve(16);
+  steps.reserve(1000);
+  const std::span<const float> all(audio);
+  detector.accept_waveform(all.first(16000), events, &steps);  // warms up the buffers
+  const long before = g_heap_allocations.load();
+  for (std::size_t start = 16000; start < audio.size(); start += 160) {
+    detector.accept_waveform(all.subspan(start, 160), events, &steps);
+  }
+  CHECK(g_heap_allocations.load() == before);
+  CHECK(events.size() == 1);  // the event was pushed on the measured path
 }
 
 TEST_CASE("a detector needs a model") {

@@ -24,7 +24,7 @@
 namespace earshot::testing {
 
 inline constexpr double kToneHz = 1000.0;
-inline constexpr float kSwitchLogEnergy = 5.0f;
+inline constexpr float kSwitchLogEnergy = 20.0f;
 
 // Uniform in [-1, 1) from 53 random bits, independent of the standard library.
 inline float symmetric_uniform(std::mt19937_64& rng) {

@@ -39,8 +39,28 @@ TEST_CASE("an envelope for an hour holds a few thousand bins, not the audio") {
   CHECK(WaveformEnvelope::for_duration(0.0, 16000).samples_per_bin() == 1);
 }
 
-TEST_CASE("a bin needs at least one sample") {
+TEST_CASE("an envelope longer than expected merges its bins in pairs instead of growing") {
+  WaveformEnvelope envelope(1, 16000, 4);
+  const std::vector<float> samples = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  envelope.add(samples);
+  // 4 bins of 1 sample fill up at sample 5 and become 2 of 2; at sample 9 the 4 bins of 2
+  // become 2 of 4.
+  CHECK(envelope.samples_per_bin() == 4);
+  CHECK(envelope.minima() == std::vector<float>{1, 5, 9});
+  CHECK(envelope.maxima() == std::vector<float>{4, 8, 9});
+}
+
+TEST_CASE("a stream of unknown length keeps at most twice the bins asked for") {
+  WaveformEnvelope envelope = WaveformEnvelope::for_duration(0.0, 16000, 16);
+  const std::vector<float> second(16000, 0.5f);
+  envelope.add(second);
+  CHECK(envelope.minima().size() <= 32);
+  CHECK(envelope.duration_s() == 1.0);
+}
+
+TEST_CASE("a bin needs at least one sample and the bin count must be even") {
   CHECK_THROWS_AS(WaveformEnvelope(0, 16000), earshot::Error);
+  CHECK_THROWS_AS(WaveformEnvelope(1, 16000, 5), earshot::Error);
 }
 
 TEST_CASE("tick steps are 1, 2 or 5 times a power of ten") {

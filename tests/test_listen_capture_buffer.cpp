@@ -18,7 +18,8 @@ namespace {
 // Samples numbered first, first + 1, ... (exact in float below 2^24).
 std::vector<float> numbered(std::uint32_t first, std::size_t count) {
   std::vector<float> values(count);
-  for (std::size_t i = 0; i < count; ++i) values[i] = static_cast<float>(first + i);
+  for (std::size_t i = 0; i < count; ++i)
+    values[i] = static_cast<float>(first + i);
   return values;
 }
 
@@ -107,7 +108,8 @@ TEST_CASE("the adopting worker wakes an announcer waiting on another thread", "[
   CaptureBuffer capture(64);
   capture.announce_format({44100.0, 1});
   std::thread worker([&] {
-    while (!capture.adopt_announced_format()) std::this_thread::yield();
+    while (!capture.adopt_announced_format())
+      std::this_thread::yield();
   });
   CHECK(capture.wait_format_adopted(std::chrono::seconds(60)));
   worker.join();

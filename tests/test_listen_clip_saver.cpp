@@ -26,7 +26,8 @@ constexpr int kRate = kSampleRate;
 
 std::vector<float> iota_samples(std::size_t first, std::size_t count) {
   std::vector<float> values(count);
-  for (std::size_t i = 0; i < count; ++i) values[i] = static_cast<float>(first + i);
+  for (std::size_t i = 0; i < count; ++i)
+    values[i] = static_cast<float>(first + i);
   return values;
 }
 
@@ -67,7 +68,8 @@ struct Reports {
 double max_difference(const std::vector<float>& a, const std::vector<float>& b) {
   REQUIRE(a.size() == b.size());
   double largest = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) largest = std::max(largest, double(std::fabs(a[i] - b[i])));
+  for (std::size_t i = 0; i < a.size(); ++i)
+    largest = std::max(largest, double(std::fabs(a[i] - b[i])));
   return largest;
 }
 

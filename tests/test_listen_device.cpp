@@ -60,7 +60,8 @@ TEST_CASE("no device at all is an error that says so", "[listen]") {
 TEST_CASE("retries back off exponentially from 0.5 s up to 30 s", "[listen]") {
   Backoff backoff(0.5, 30.0);
   std::vector<double> waits;
-  for (int i = 0; i < 9; ++i) waits.push_back(backoff.next_s());
+  for (int i = 0; i < 9; ++i)
+    waits.push_back(backoff.next_s());
   CHECK(waits == std::vector<double>{0.5, 1, 2, 4, 8, 16, 30, 30, 30});
   backoff.reset();
   CHECK(backoff.next_s() == 0.5);

@@ -136,7 +136,8 @@ TEST_CASE("the sink writes one complete line per event, even from several thread
         }
       });
     }
-    for (auto& thread : threads) thread.join();
+    for (auto& thread : threads)
+      thread.join();
   }
   const std::vector<std::string> lines = lines_of(file);
   std::fclose(file);

@@ -113,7 +113,8 @@ inline std::vector<float> tone_bursts(const std::vector<double>& starts_s, doubl
     for (std::size_t i = 0; i < length && first + i < audio.size(); ++i) {
       const double t = static_cast<double>(i) / sample_rate;
       const double envelope = std::min({1.0, t / ramp_s, (kBurst_s - t) / ramp_s});
-      audio[first + i] += static_cast<float>(0.3 * envelope * std::sin(2 * M_PI * frequency_hz * t));
+      audio[first + i] +=
+          static_cast<float>(0.3 * envelope * std::sin(2 * M_PI * frequency_hz * t));
     }
   }
   return audio;
@@ -143,7 +144,8 @@ class ChildProcess {
     posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
     std::vector<std::string> args = argv;
     std::vector<char*> pointers;
-    for (std::string& arg : args) pointers.push_back(arg.data());
+    for (std::string& arg : args)
+      pointers.push_back(arg.data());
     pointers.push_back(nullptr);
     const int error = posix_spawn(&pid_, pointers[0], &actions, nullptr, pointers.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
@@ -166,7 +168,8 @@ class ChildProcess {
   // The next line of stdout, or nothing at end of output or after `deadline_s` (a guard
   // against hanging, generous enough for sanitizer builds; not a timing assertion).
   std::optional<std::string> read_line(double deadline_s = 60.0) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(deadline_s);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::duration<double>(deadline_s);
     for (;;) {
       if (const auto newline = pending_.find('\n'); newline != std::string::npos) {
         std::string line = pending_.substr(0, newline);
@@ -231,7 +234,8 @@ inline std::vector<nlohmann::json> of_type(const std::vector<nlohmann::json>& ev
 
 inline std::vector<double> detection_times(const std::vector<nlohmann::json>& events) {
   std::vector<double> times;
-  for (const auto& event : of_type(events, "detection")) times.push_back(event["time_s"].get<double>());
+  for (const auto& event : of_type(events, "detection"))
+    times.push_back(event["time_s"].get<double>());
   return times;
 }
 

@@ -46,7 +46,8 @@ std::vector<HookExit> reap_all(HookRunner& hooks) {
   std::vector<HookExit> exits;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (hooks.running() > 0 && std::chrono::steady_clock::now() < deadline) {
-    for (const HookExit& exit : hooks.reap()) exits.push_back(exit);
+    for (const HookExit& exit : hooks.reap())
+      exits.push_back(exit);
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   REQUIRE(hooks.running() == 0);
@@ -55,14 +56,15 @@ std::vector<HookExit> reap_all(HookRunner& hooks) {
 
 }  // namespace
 
-TEST_CASE("a hook gets its arguments verbatim: no shell splits, quotes or expands them",
+TEST_CASE("a hook gets its arguments verbatim: no shell splits or quotes or expands them",
           "[listen]") {
   const auto dir = earshot::testing::fresh_test_directory(kTmp);
   const auto out = dir / "argv.txt";
   // Writes each argument on its own line between brackets.
-  const auto hook = write_script(dir / "hook.sh", "out=$1; shift; printf '[%s]\\n' \"$@\" > \"$out\"\n");
-  HookRunner hooks({hook.string(), out.string(), "two words", "it's \"quoted\"", "$HOME", "*",
-                    "", "a;b|c"});
+  const auto hook =
+      write_script(dir / "hook.sh", "out=$1; shift; printf '[%s]\\n' \"$@\" > \"$out\"\n");
+  HookRunner hooks(
+      {hook.string(), out.string(), "two words", "it's \"quoted\"", "$HOME", "*", "", "a;b|c"});
   REQUIRE(hooks.launch(sample_event()).result == HookLaunch::Result::kStarted);
   const auto exits = reap_all(hooks);
   REQUIRE(exits.size() == 1);
@@ -74,10 +76,10 @@ TEST_CASE("a hook finds the event in its environment and its JSON line on stdin"
   const auto dir = earshot::testing::fresh_test_directory(kTmp);
   const auto env_out = dir / "env.txt";
   const auto stdin_out = dir / "stdin.txt";
-  const auto hook = write_script(
-      dir / "hook.sh",
-      "printf '%s\\n' \"$EARSHOT_KEYWORD\" \"$EARSHOT_SCORE\" \"$EARSHOT_TIME\" "
-      "\"$EARSHOT_WALL_TIME\" > \"$1\"\ncat > \"$2\"\n");
+  const auto hook =
+      write_script(dir / "hook.sh",
+                   "printf '%s\\n' \"$EARSHOT_KEYWORD\" \"$EARSHOT_SCORE\" \"$EARSHOT_TIME\" "
+                   "\"$EARSHOT_WALL_TIME\" > \"$1\"\ncat > \"$2\"\n");
   setenv("EARSHOT_KEYWORD", "inherited-value-must-be-replaced", 1);
   HookRunner hooks({hook.string(), env_out.string(), stdin_out.string()});
   REQUIRE(hooks.launch(sample_event()).result == HookLaunch::Result::kStarted);
@@ -87,7 +89,7 @@ TEST_CASE("a hook finds the event in its environment and its JSON line on stdin"
   CHECK(read_text(stdin_out) == "{\"type\":\"detection\",\"keyword\":\"activate\"}\n");
 }
 
-TEST_CASE("at most max_running hooks run at once; further detections are skipped and counted",
+TEST_CASE("at most max_running hooks run at once and further detections are skipped and counted",
           "[listen]") {
   const auto dir = earshot::testing::fresh_test_directory(kTmp);
   const auto release = dir / "release";
@@ -132,8 +134,7 @@ TEST_CASE("a hook that never reads its input cannot block the launcher", "[liste
   reap_all(hooks);
 }
 
-TEST_CASE("a hook that exits without reading does not kill the launcher with SIGPIPE",
-          "[listen]") {
+TEST_CASE("a hook that exits without reading does not kill the launcher with SIGPIPE", "[listen]") {
   HookRunner hooks({"true"});
   HookEvent big = sample_event();
   big.json_line = std::string(1 << 20, 'x');

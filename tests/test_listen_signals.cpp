@@ -31,9 +31,8 @@ struct CallLog {
   // Waits for the counts (deadline: a guard against hanging, not a timing assertion).
   bool wait_for(int wanted_stops, int wanted_reloads) {
     std::unique_lock lock(mutex);
-    return changed.wait_for(lock, std::chrono::seconds(60), [&] {
-      return stops == wanted_stops && reloads == wanted_reloads;
-    });
+    return changed.wait_for(lock, std::chrono::seconds(60),
+                            [&] { return stops == wanted_stops && reloads == wanted_reloads; });
   }
 };
 

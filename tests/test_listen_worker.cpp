@@ -35,7 +35,8 @@ std::vector<nlohmann::json> events_in(std::FILE* file) {
 // Interleaves `channels` copies of `mono`.
 std::vector<float> as_channels(const std::vector<float>& mono, int channels) {
   std::vector<float> interleaved;
-  for (const float sample : mono) interleaved.insert(interleaved.end(), channels, sample);
+  for (const float sample : mono)
+    interleaved.insert(interleaved.end(), channels, sample);
   return interleaved;
 }
 
@@ -57,16 +58,18 @@ std::vector<nlohmann::json> run_worker(const std::vector<float>& interleaved,
     std::thread worker_thread([&] { worker.run(); });
     capture.announce_format(format);
     REQUIRE(capture.wait_format_adopted(std::chrono::seconds(60)));
-    const std::size_t callback_samples =
-        static_cast<std::size_t>(format.sample_rate / 100) * static_cast<std::size_t>(format.channels);
+    const std::size_t callback_samples = static_cast<std::size_t>(format.sample_rate / 100) *
+                                         static_cast<std::size_t>(format.channels);
     for (std::size_t at = 0; at < interleaved.size(); at += callback_samples) {
       if (reloads && at == reload_after_samples) {
         // Offer once the worker has caught up, so the swap happens at this point of the audio.
-        while (capture.available_to_read() > 0) std::this_thread::yield();
+        while (capture.available_to_read() > 0)
+          std::this_thread::yield();
         reloads->offer(reload_model);
       }
       const std::size_t count = std::min(callback_samples, interleaved.size() - at);
-      while (capture.available_to_write() < count) std::this_thread::yield();
+      while (capture.available_to_write() < count)
+        std::this_thread::yield();
       capture.deliver(std::span(interleaved).subspan(at, count), false);
     }
     worker.end_of_input();
@@ -88,8 +91,7 @@ TEST_CASE("16 kHz mono input gives one detection per tone burst, at the burst", 
   CHECK(of_type(events, "detection").front()["keyword"] == "tone");
 }
 
-TEST_CASE("48 kHz stereo input is mixed down and resampled to the same detections",
-          "[listen]") {
+TEST_CASE("48 kHz stereo input is mixed down and resampled to the same detections", "[listen]") {
   const auto audio = as_channels(tone_bursts(kBursts_s, 8.0, 48000), 2);
   const auto events = run_worker(audio, {48000.0, 2}, make_tone_model());
   check_one_detection_per_burst(detection_times(events), kBursts_s);
@@ -123,7 +125,7 @@ TEST_CASE("the last line is a final status with all the audio counted", "[listen
   }
 }
 
-TEST_CASE("--status-every 0 leaves only the final status line", "[listen]") {
+TEST_CASE("a status interval of 0 leaves only the final status line", "[listen]") {
   WorkerSettings settings;
   settings.status_every_s = 0;
   const auto events = run_worker(tone_bursts({}, 2.0), {16000.0, 1}, make_tone_model(), settings);
@@ -153,7 +155,8 @@ TEST_CASE("audio the ring had to drop is reported as a warning and in the status
     EventSink sink(file);
     CaptureBuffer capture(1024);
     ListenWorker worker({&capture, &sink, nullptr, nullptr, nullptr}, make_tone_model(), {});
-    // Before the worker runs (in its initial format, 16 kHz mono): 1024 samples fit, 976 are dropped; two device overflows.
+    // Before the worker runs (in its initial format, 16 kHz mono): 1024 samples fit, 976 are
+    // dropped; two device overflows.
     capture.deliver(std::vector<float>(2000, 0.0f), true);
     capture.deliver({}, true);
     std::thread worker_thread([&] { worker.run(); });

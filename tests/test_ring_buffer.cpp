@@ -188,96 +188,114 @@ TEST_CASE("odd chunk sizes round a small buffer many times without loss", "[ring
 // Two threads, 10^8 samples. Each sample's value is its sequence number, so the consumer can
 // check that what arrives is in order and that every gap is exactly a range the producer was
 // told it had dropped. The producer usually waits for room (like a paced audio callback) but
-// sometimes writes regardless, and the consumer sometimes sleeps, so real overruns happen.
-TEST_CASE("two threads move 10^8 samples in order, every loss counted as dropped",
-          "[ring_buffer][stress]") {
-  constexpr std::uint64_t kSamplesToProduce = 100'000'000;
-  constexpr std::size_t kCapacity = 4096;
-  constexpr std::size_t kMaxChunk = 1024;
-  constexpr std::uint64_t kProducerSeed = 20240601;
-  constexpr std::uint64_t kConsumerSeed = 20240602;
-  struct Range {
-    std::uint64_t first;
-    std::uint64_t count;
-    bool operator==(const Range&) const = default;
-  };
-  RingBuffer<std::uint32_t> ring(kCapacity);
+// one chunk in 16 it writes regardless, and the consumer sometimes sleeps, so real overruns
+// happen.
+namespace {
 
-  std::vector<Range> dropped_ranges;  // producer's record, merged where adjacent
-  std::atomic<bool> producer_done{false};
-  std::thread producer([&] {
-    std::mt19937_64 rng(kProducerSeed);
-    std::vector<std::uint32_t> chunk(kMaxChunk);
-    std::uint64_t next = 0;
-    while (next < kSamplesToProduce) {
-      const std::size_t size = static_cast<std::size_t>(
-          std::min<std::uint64_t>(uniform_size(rng, 1, kMaxChunk), kSamplesToProduce - next));
-      for (std::size_t i = 0; i < size; ++i)
-        chunk[i] = static_cast<std::uint32_t>(next + i);
-      const bool impatient = uniform_size(rng, 0, 15) == 0;
-      while (!impatient && ring.available_to_write() < size)
-        std::this_thread::yield();
-      const std::size_t written = ring.write(std::span(chunk.data(), size));
-      if (written < size) {
-        const Range lost{next + written, size - written};
-        if (!dropped_ranges.empty() &&
-            dropped_ranges.back().first + dropped_ranges.back().count == lost.first) {
-          dropped_ranges.back().count += lost.count;
-        } else {
-          dropped_ranges.push_back(lost);
-        }
-      }
-      next += size;
-    }
-    producer_done.store(true, std::memory_order_release);
-  });
+constexpr std::uint64_t kStressSamples = 100'000'000;
+constexpr std::size_t kStressMaxChunk = 1024;
 
-  // Catch2 assertions are not thread-safe: the consumer records, the test thread checks.
+struct SampleRange {
+  std::uint64_t first;
+  std::uint64_t count;
+  bool operator==(const SampleRange&) const = default;
+};
+
+// Appends `range`, merging it into the last range when they touch.
+void append_merged(std::vector<SampleRange>& ranges, SampleRange range) {
+  if (!ranges.empty() && ranges.back().first + ranges.back().count == range.first) {
+    ranges.back().count += range.count;
+  } else {
+    ranges.push_back(range);
+  }
+}
+
+// Writes samples 0, 1, 2, ... in random chunk sizes; returns the ranges write() dropped.
+std::vector<SampleRange> produce_sequence(RingBuffer<std::uint32_t>& ring, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<std::uint32_t> chunk(kStressMaxChunk);
+  std::vector<SampleRange> dropped;
+  for (std::uint64_t next = 0; next < kStressSamples;) {
+    const auto size = static_cast<std::size_t>(
+        std::min<std::uint64_t>(uniform_size(rng, 1, kStressMaxChunk), kStressSamples - next));
+    for (std::size_t i = 0; i < size; ++i)
+      chunk[i] = static_cast<std::uint32_t>(next + i);
+    const bool impatient = uniform_size(rng, 0, 15) == 0;
+    while (!impatient && ring.available_to_write() < size)
+      std::this_thread::yield();
+    const std::size_t written = ring.write(std::span(chunk.data(), size));
+    if (written < size) append_merged(dropped, {next + written, size - written});
+    next += size;
+  }
+  return dropped;
+}
+
+// What the consumer saw. Catch2 assertions are not thread-safe, so the consumer records and
+// the test thread checks.
+struct ConsumerReport {
   std::uint64_t consumed = 0;
   std::uint64_t out_of_order = 0;
-  std::uint64_t gaps_ahead_of_drop_count = 0;  // gaps seen before dropped() admitted them
-  std::vector<Range> gap_ranges;
-  std::thread consumer([&] {
-    std::mt19937_64 rng(kConsumerSeed);
-    std::vector<std::uint32_t> chunk(kMaxChunk);
-    std::uint64_t expected = 0;
-    std::uint64_t gap_total = 0;
-    for (;;) {
-      if (uniform_size(rng, 0, 255) == 0)
-        std::this_thread::sleep_for(std::chrono::microseconds(50));
-      const std::size_t count = ring.read(std::span(chunk.data(), uniform_size(rng, 1, kMaxChunk)));
-      for (std::size_t i = 0; i < count; ++i) {
-        const std::uint64_t value = chunk[i];
-        if (value < expected) {
-          ++out_of_order;
-          continue;
-        }
-        if (value > expected) {
-          gap_ranges.push_back({expected, value - expected});
-          gap_total += value - expected;
-        }
-        expected = value + 1;
+  std::uint64_t gaps_ahead_of_drop_count = 0;  // reads after which dropped() < gaps seen
+  std::vector<SampleRange> gaps;
+};
+
+// Reads in random chunk sizes until the producer is done and the buffer is empty.
+ConsumerReport consume_sequence(RingBuffer<std::uint32_t>& ring,
+                                const std::atomic<bool>& producer_done, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<std::uint32_t> chunk(kStressMaxChunk);
+  ConsumerReport report;
+  std::uint64_t expected = 0;
+  std::uint64_t gap_total = 0;
+  for (;;) {
+    if (uniform_size(rng, 0, 255) == 0) std::this_thread::sleep_for(std::chrono::microseconds(50));
+    const std::size_t count =
+        ring.read(std::span(chunk.data(), uniform_size(rng, 1, kStressMaxChunk)));
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::uint64_t value = chunk[i];
+      if (value < expected) {
+        ++report.out_of_order;
+        continue;
       }
-      consumed += count;
-      if (gap_total > ring.dropped()) ++gaps_ahead_of_drop_count;
-      // Done only once the producer has finished and everything it wrote has been read.
-      if (count == 0 && producer_done.load(std::memory_order_acquire) &&
-          ring.available_to_read() == 0) {
-        break;
-      }
-      if (count == 0) std::this_thread::yield();  // two cores may be all the machine has
+      if (value > expected) append_merged(report.gaps, {expected, value - expected});
+      gap_total += value - expected;
+      expected = value + 1;
     }
-    if (expected < kSamplesToProduce)
-      gap_ranges.push_back({expected, kSamplesToProduce - expected});
+    report.consumed += count;
+    // A drop is counted before any later sample is published, so it is visible by now.
+    if (gap_total > ring.dropped()) ++report.gaps_ahead_of_drop_count;
+    if (count == 0) {
+      if (producer_done.load(std::memory_order_acquire) && ring.available_to_read() == 0) break;
+      std::this_thread::yield();  // two cores may be all the machine has
+    }
+  }
+  // Samples dropped at the very end leave no later sample to reveal the gap.
+  if (expected < kStressSamples) append_merged(report.gaps, {expected, kStressSamples - expected});
+  return report;
+}
+
+}  // namespace
+
+TEST_CASE("two threads move 10^8 samples in order, every loss counted as dropped",
+          "[ring_buffer][stress]") {
+  RingBuffer<std::uint32_t> ring(4096);
+  std::atomic<bool> producer_done{false};
+  std::vector<SampleRange> dropped_ranges;
+  std::thread producer([&] {
+    dropped_ranges = produce_sequence(ring, 20240601);
+    producer_done.store(true, std::memory_order_release);
   });
+  ConsumerReport report;
+  std::thread consumer([&] { report = consume_sequence(ring, producer_done, 20240602); });
   producer.join();
   consumer.join();
 
-  INFO("consumed " << consumed << ", dropped " << ring.dropped());
-  CHECK(out_of_order == 0);
-  CHECK(gaps_ahead_of_drop_count == 0);
-  CHECK(consumed + ring.dropped() == kSamplesToProduce);
-  CHECK(gap_ranges == dropped_ranges);
-  CHECK(ring.dropped() > 0);                // overruns really happened...
-  CHECK(consumed > kSamplesToProduce / 2);  // ...yet most samples got through
+  INFO("consumed " << report.consumed << ", dropped " << ring.dropped());
+  CHECK(report.out_of_order == 0);
+  CHECK(report.gaps_ahead_of_drop_count == 0);
+  CHECK(report.consumed + ring.dropped() == kStressSamples);
+  CHECK(report.gaps == dropped_ranges);
+  CHECK(ring.dropped() > 0);  // overruns really happened...
+  // ...and only the impatient chunks (1 in 16) could lose samples.
+  CHECK(report.consumed > kStressSamples / 2);
 }

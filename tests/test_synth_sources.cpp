@@ -163,3 +163,35 @@ TEST_CASE("collections are drawn in proportion to their weights, not their sizes
 }
 
 }  // namespace
+
+namespace {
+
+earshot::SourceClip ramp_clip(std::size_t length) {
+  earshot::SourceClip clip{"ramp", "", std::vector<float>(length)};
+  for (std::size_t i = 0; i < length; ++i)
+    clip.samples[i] = static_cast<float>(i);
+  return clip;
+}
+
+TEST_CASE("a background excerpt of a longer recording is one contiguous stretch of it",
+          "[synth][sources]") {
+  earshot::SynthRng rng(5);
+  const auto excerpt = earshot::background_excerpt(ramp_clip(1000), 300, rng);
+  REQUIRE(excerpt.size() == 300);
+  CHECK(excerpt.back() - excerpt.front() == 299.0f);
+}
+
+TEST_CASE("a background excerpt of a shorter recording loops it", "[synth][sources]") {
+  earshot::SynthRng rng(6);
+  const auto excerpt = earshot::background_excerpt(ramp_clip(100), 350, rng);
+  REQUIRE(excerpt.size() == 350);
+  for (std::size_t i = 0; i + 100 < excerpt.size(); ++i)
+    REQUIRE(excerpt[i + 100] == excerpt[i]);
+}
+
+TEST_CASE("a background excerpt of an empty recording is silence", "[synth][sources]") {
+  earshot::SynthRng rng(7);
+  CHECK(earshot::background_excerpt(ramp_clip(0), 50, rng) == std::vector<float>(50, 0.0f));
+}
+
+}  // namespace

@@ -36,19 +36,22 @@ std::function<int()> setup_listen(CLI::App& command) {
                                 "With --input: replay as fast as detection keeps up (never drops)");
   command.add_option("--save-dir", flags->save_dir,
                      "Save 2 s before to 0.5 s after each detection as a WAV file here");
-  command.add_option("--status-every", flags->options.status_every_s,
-                     "Seconds between status lines; 0: only the final one")
-      ->check(CLI::NonNegativeNumber)
+  command
+      .add_option("--status-every", flags->options.status_every_s,
+                  "Seconds between status lines; 0: only the final one")
+      ->check(CLI::Range(0.0, 86400.0))
       ->capture_default_str();
   fast->needs(input);
   input->excludes(device);
   auto* threshold = command.add_option("--threshold,-t", flags->threshold,
                                        "Detection threshold in (0, 1); default: the model's");
-  command.add_option("--sensitivity,-s", flags->sensitivity,
-                     "Sensitivity in [0, 1]; 0.5 = the model's default threshold")
+  command
+      .add_option("--sensitivity,-s", flags->sensitivity,
+                  "Sensitivity in [0, 1]; 0.5 = the model's default threshold")
       ->excludes(threshold);
-  command.add_option("--max-hooks", flags->options.max_running_hooks,
-                     "Most --exec commands running at once; more detections skip the hook")
+  command
+      .add_option("--max-hooks", flags->options.max_running_hooks,
+                  "Most --exec commands running at once; more detections skip the hook")
       ->capture_default_str();
   command.add_flag("--exec", flags->exec,
                    "Must come last: --exec CMD ARGS... runs CMD (no shell) on each detection, "

@@ -21,11 +21,14 @@ namespace earshot {
 
 // Minimum and maximum sample over consecutive bins of `samples_per_bin` samples, gathered
 // while a file streams past, so the plot of an hour-long file needs a few thousand values
-// rather than the audio.
+// rather than the audio. The number of bins stays bounded whatever the length: when
+// `max_bins` are full, neighbouring bins merge in pairs and the bin length doubles (a file
+// whose header did not tell its length costs no more than one that did).
 class WaveformEnvelope {
  public:
-  // Throws earshot::Error if samples_per_bin or sample_rate is 0 or negative.
-  WaveformEnvelope(std::size_t samples_per_bin, int sample_rate);
+  // Throws earshot::Error if samples_per_bin or sample_rate is 0 or negative, or max_bins is
+  // odd or below 2.
+  WaveformEnvelope(std::size_t samples_per_bin, int sample_rate, std::size_t max_bins = 8192);
   // Bins sized so `duration_s` of audio fills about `bins` of them (at least 1 sample each).
   static WaveformEnvelope for_duration(double duration_s, int sample_rate, std::size_t bins = 4096);
 
@@ -39,8 +42,11 @@ class WaveformEnvelope {
   double duration_s() const { return static_cast<double>(samples_) / sample_rate_; }
 
  private:
+  void merge_bin_pairs();
+
   std::size_t samples_per_bin_;
   int sample_rate_;
+  std::size_t max_bins_;
   std::size_t samples_ = 0;
   std::vector<float> minima_;
   std::vector<float> maxima_;

@@ -53,8 +53,4 @@ struct LabelRunSummary {
 LabelRunSummary run_labelling(std::shared_ptr<const Model> model, const DetectorConfig& config,
                               const LabelRequest& request, std::ostream& out, std::ostream& err);
 
-// Writes `text` to `path` through a temporary file renamed into place, creating parent
-// directories. Throws earshot::Error naming the file on failure.
-void write_text_file(const std::filesystem::path& path, const std::string& text);
-
 }  // namespace earshot

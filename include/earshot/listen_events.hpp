@@ -34,11 +34,11 @@ std::string format_wall_time(std::chrono::system_clock::time_point time);
 std::string format_file_time(std::chrono::system_clock::time_point time);
 
 struct StatusSnapshot {
-  double audio_s = 0;               // audio processed since the start, at 16 kHz
-  std::uint64_t overruns = 0;       // samples dropped because the worker fell behind
+  double audio_s = 0;                 // audio processed since the start, at 16 kHz
+  std::uint64_t overruns = 0;         // samples dropped because the worker fell behind
   std::uint64_t input_overflows = 0;  // device callbacks that reported lost input
-  double cpu_percent = 0;           // process CPU time / wall time since the last status, x100
-  double real_time_factor = 0;      // worker processing seconds per second of audio, same span
+  double cpu_percent = 0;             // process CPU time / wall time since the last status, x100
+  double real_time_factor = 0;        // worker processing seconds per second of audio, same span
   std::uint64_t detections = 0;
   std::uint64_t hooks_skipped = 0;
   bool final = false;  // the last line before a clean exit

@@ -47,7 +47,8 @@ DetectorConfig detector_config_for(const Model& model, const ThresholdChoice& ch
 struct WorkerSettings {
   double status_every_s = 10.0;  // 0: only the final status line
   std::chrono::duration<double> idle_sleep{0.005};
-  std::chrono::duration<double> min_warning_interval{1.0};  // lost-audio warnings at most this often
+  std::chrono::duration<double> min_warning_interval{
+      1.0};                               // lost-audio warnings at most this often
   std::size_t read_chunk_samples = 4096;  // even, so stereo frames stay whole
 };
 
@@ -70,6 +71,9 @@ class ListenWorker {
   void run();
   // Any thread, once every producer has stopped: no more samples will be delivered.
   void end_of_input() { input_ended_.store(true, std::memory_order_release); }
+  // Any thread, when listening failed to start: run() returns soon, without draining the
+  // buffer and without a final status line (there was nothing to report on).
+  void cancel() { cancelled_.store(true, std::memory_order_release); }
 
   // Totals so far (any thread).
   std::uint64_t detections() const { return detections_.load(std::memory_order_relaxed); }
@@ -104,6 +108,7 @@ class ListenWorker {
   std::vector<Detection> events_;
 
   std::atomic<bool> input_ended_{false};
+  std::atomic<bool> cancelled_{false};
   std::atomic<std::uint64_t> detections_{0};
   std::uint64_t samples_fed_ = 0;
   std::uint64_t reported_overruns_ = 0;

@@ -288,7 +288,8 @@ class Synthesizer {
 
 // Picks a collection with odds proportional to the weights, then a clip uniformly.
 const SourceClip& pick_clip(std::span<const SourceCollection> collections, SynthRng& rng);
-// A `length`-sample excerpt of `clip` from a random offset, looping a shorter clip.
+// A `length`-sample excerpt of `clip` from a random offset, looping a shorter clip (an empty
+// clip gives silence).
 std::vector<float> background_excerpt(const SourceClip& clip, std::size_t length, SynthRng& rng);
 
 // ---------------------------------------------------------------------------------------------
