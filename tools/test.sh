@@ -25,6 +25,7 @@ ctest --test-dir build --output-on-failure -j"$jobs"
 echo "== ASan + UBSan build: all tests"
 configure_and_build build-asan -DEARSHOT_SANITIZE=address,undefined
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  LSAN_OPTIONS="suppressions=$PWD/tools/lsan.supp" \
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
 
 echo "== TSan build: concurrency tests"
@@ -36,4 +37,4 @@ for source in tests/test_*.cpp; do
   fi
 done
 configure_and_build build-tsan -DEARSHOT_SANITIZE=thread
-TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -L concurrency
+TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tools/tsan.supp" ctest --test-dir build-tsan --output-on-failure -L concurrency
