@@ -156,7 +156,7 @@ TEST_CASE("a curve that never gets below the target FA/h interpolates towards mi
   CHECK(miss_rate_at_fa_per_hour({p}, 1.0) == Approx(0.9));
 }
 
-TEST_CASE("Audacity label files give trigger spans; a malformed line names file and line",
+TEST_CASE("Audacity label files give trigger spans, and a malformed line names file and line",
           "[eval]") {
   const fs::path dir = scratch("labels");
   std::ofstream(dir / "good.txt") << "3.5\t4.1\tactivate\n\\\t100\t2000\n\n1.000000\t1.600000\tactivate\n";

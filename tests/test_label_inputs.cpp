@@ -40,7 +40,7 @@ TEST_CASE("a directory is walked recursively for audio files, sorted, others ski
   CHECK(inputs[2].output_name == fs::path("sub") / "c");
 }
 
-TEST_CASE("inputs keep argument order; a file argument is taken whatever its extension") {
+TEST_CASE("inputs keep argument order, and a file argument is taken whatever its extension") {
   const fs::path root = earshot::testing::fresh_test_directory(EARSHOT_TEST_TMP);
   touch(root / "z.wav");
   touch(root / "dir" / "a.wav");
