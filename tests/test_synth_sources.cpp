@@ -59,7 +59,8 @@ TEST_CASE("voices come from manifest.tsv at any level of the tree", "[synth][sou
   write_audio(dir / "clips/two.wav", tone_word(500, 0.3));
   std::ofstream(dir / "manifest.tsv") << "file\tvoice\nclips/one.wav\tflite:slt\n";
   std::ofstream(dir / "clips/manifest.tsv") << "speaker\tfile\nmarta\ttwo.wav\n";
-  const auto& clips = load(dir).collections[0].clips;
+  const auto loaded = load(dir);
+  const auto& clips = loaded.collections[0].clips;
   CHECK(clips[0].voice == "flite:slt");
   CHECK(clips[1].voice == "marta");
 }
