@@ -202,7 +202,8 @@ TEST_CASE("a model that cannot be loaded ends the daemon with exit 1 and an erro
 TEST_CASE("an input device that does not exist ends the daemon with exit 1", "[listen]") {
   const Setup setup = make_setup({}, 1.0);
   ChildProcess daemon(
-      {kEarshot, "listen", "--model", setup.model.string(), "--device", "earshot-no-such-device"});
+      {kEarshot, "listen", "--model", setup.model.string(), "--device", "earshot-no-such-device"},
+      environment_for_real_audio_devices());
   const auto events = daemon.read_events();
   CHECK(exit_code(daemon.wait()) == 1);
   // Only the error: no "started", and no status line for a daemon that never listened.

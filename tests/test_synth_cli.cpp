@@ -1,7 +1,6 @@
 // Specification of `earshot synth` as a user meets it: exit codes and messages for bad
 // input, sharded runs merged with --merge, and (optionally) real TTS clips from espeak-ng.
 #include <fmt/core.h>
-#include <sys/wait.h>
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -9,6 +8,7 @@
 #include <sstream>
 
 #include "audio_helpers.hpp"
+#include "command_helpers.hpp"
 #include "earshot/dataset.hpp"
 #include "test_synth_fixtures.hpp"
 
@@ -24,19 +24,8 @@ constexpr int kFailure = 1;
 constexpr int kUsage = 2;
 constexpr int kPartialFailure = 3;
 
-struct Result {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-Result run_earshot(const fs::path& work, const std::string& arguments) {
-  const fs::path log = work / "output.log";
-  const std::string command =
-      fmt::format("'{}' synth {} > '{}' 2>&1", EARSHOT_BINARY, arguments, log.string());
-  const int status = std::system(command.c_str());
-  std::stringstream output;
-  output << std::ifstream(log).rdbuf();
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output.str()};
+earshot::testing::CommandResult run_synth(const fs::path& work, const std::string& arguments) {
+  return earshot::testing::run_earshot("synth " + arguments, work / "output.log");
 }
 
 struct Workspace {
@@ -58,9 +47,9 @@ Workspace workspace() {
 
 TEST_CASE("a run writes the clips and the manifest and exits 0", "[synth][cli]") {
   const Workspace ws = workspace();
-  const Result result =
-      run_earshot(ws.root, ws.sources_flags() +
-                               fmt::format(" --count 5 --seed 3 --out '{}/out'", ws.root.string()));
+  const auto result =
+      run_synth(ws.root, ws.sources_flags() +
+                             fmt::format(" --count 5 --seed 3 --out '{}/out'", ws.root.string()));
   INFO(result.output);
   REQUIRE(result.exit_code == kSuccess);
   CHECK(earshot::read_manifest(ws.root / "out").size() == 5);
@@ -70,8 +59,7 @@ TEST_CASE("a run writes the clips and the manifest and exits 0", "[synth][cli]")
 
 TEST_CASE("missing required flags are a usage error", "[synth][cli]") {
   const Workspace ws = workspace();
-  const Result result =
-      run_earshot(ws.root, fmt::format("--count 5 --out '{}/out'", ws.root.string()));
+  const auto result = run_synth(ws.root, fmt::format("--count 5 --out '{}/out'", ws.root.string()));
   CHECK(result.exit_code == kUsage);
   CHECK_THAT(result.output, Contains("--triggers"));
 }
@@ -79,7 +67,7 @@ TEST_CASE("missing required flags are a usage error", "[synth][cli]") {
 TEST_CASE("an empty trigger directory fails with a message naming it", "[synth][cli]") {
   const Workspace ws = workspace();
   fs::create_directories(ws.root / "empty");
-  const Result result = run_earshot(
+  const auto result = run_synth(
       ws.root, fmt::format("--triggers '{0}/empty' --backgrounds '{1}' --count 2 --out '{0}/out'",
                            ws.root.string(), ws.sources.backgrounds.string()));
   CHECK(result.exit_code == kFailure);
@@ -90,7 +78,7 @@ TEST_CASE("no usable trigger clip at all fails with the reason", "[synth][cli]")
   const Workspace ws = workspace();
   fs::create_directories(ws.root / "silent");
   earshot::write_audio(ws.root / "silent/quiet.wav", std::vector<float>(8000, 0.0f));
-  const Result result = run_earshot(
+  const auto result = run_synth(
       ws.root, fmt::format("--triggers '{0}/silent' --backgrounds '{1}' --count 2 --out '{0}/out'",
                            ws.root.string(), ws.sources.backgrounds.string()));
   CHECK(result.exit_code == kFailure);
@@ -105,7 +93,7 @@ TEST_CASE(
   std::ofstream(ws.sources.triggers / "broken.wav") << "not audio at all";
   earshot::write_audio(ws.sources.triggers / "silent.wav", std::vector<float>(8000, 0.0f));
   earshot::write_audio(ws.sources.negatives / "long.wav", earshot::testing::tone_word(300, 4.0));
-  const Result result = run_earshot(
+  const auto result = run_synth(
       ws.root, ws.sources_flags() + fmt::format(" --count 3 --out '{}/out'", ws.root.string()));
   INFO(result.output);
   CHECK(result.exit_code == kPartialFailure);
@@ -116,7 +104,7 @@ TEST_CASE(
 
 TEST_CASE("an invalid setting is reported by name", "[synth][cli]") {
   const Workspace ws = workspace();
-  const Result result = run_earshot(
+  const auto result = run_synth(
       ws.root, ws.sources_flags() + fmt::format(" --count 2 --speed-min 1.5 --speed-max 1.1 "
                                                 "--out '{}/out'",
                                                 ws.root.string()));
@@ -128,15 +116,15 @@ TEST_CASE("two shards and --merge give the full run's manifest", "[synth][cli]")
   const Workspace ws = workspace();
   const std::string common = ws.sources_flags() + " --count 5 --seed 8 --quiet";
   REQUIRE(
-      run_earshot(ws.root, common + fmt::format(" --out '{}/full'", ws.root.string())).exit_code ==
+      run_synth(ws.root, common + fmt::format(" --out '{}/full'", ws.root.string())).exit_code ==
       kSuccess);
   for (const char* shard : {"0/2", "1/2"}) {
-    REQUIRE(run_earshot(ws.root, common + fmt::format(" --shard {} --out '{}/sharded'", shard,
-                                                      ws.root.string()))
+    REQUIRE(run_synth(ws.root, common + fmt::format(" --shard {} --out '{}/sharded'", shard,
+                                                    ws.root.string()))
                 .exit_code == kSuccess);
   }
   REQUIRE(
-      run_earshot(ws.root, fmt::format("--merge --out '{}/sharded'", ws.root.string())).exit_code ==
+      run_synth(ws.root, fmt::format("--merge --out '{}/sharded'", ws.root.string())).exit_code ==
       kSuccess);
   CHECK(read_file_bytes(ws.root / "full/manifest.jsonl") ==
         read_file_bytes(ws.root / "sharded/manifest.jsonl"));
@@ -154,7 +142,7 @@ TEST_CASE("optional: clips spoken by espeak-ng synthesize like any other", "[syn
         fmt::format("espeak-ng -v {} -w '{}/tts/{}.wav' activate", voice, ws.root.string(), voice);
     REQUIRE(std::system(command.c_str()) == 0);
   }
-  const Result result = run_earshot(
+  const auto result = run_synth(
       ws.root, fmt::format("--triggers '{0}/tts' --backgrounds '{1}' --count 3 --out '{0}/out'",
                            ws.root.string(), ws.sources.backgrounds.string()));
   INFO(result.output);

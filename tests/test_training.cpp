@@ -2,7 +2,6 @@
 // checkpoints run in the streaming model, and the pieces around it (metrics, splits,
 // optimizer, schedule, data loading, `earshot train`) do what train.hpp says.
 #include <fmt/format.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -18,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "command_helpers.hpp"
 #include "earshot/audio_io.hpp"
 #include "earshot/error.hpp"
 #include "earshot/model_file.hpp"
@@ -429,20 +429,8 @@ void write_dataset(const fs::path& dir, std::size_t count) {
   }
 }
 
-struct CommandResult {
-  int exit_code;
-  std::string output;
-};
-
-CommandResult run_earshot(const std::string& arguments, const fs::path& dir) {
-  const fs::path output_file = dir / "command_output.txt";
-  const std::string command =
-      fmt::format("'{}' {} > '{}' 2>&1", EARSHOT_BINARY, arguments, output_file.string());
-  const int status = std::system(command.c_str());
-  std::ifstream in(output_file);
-  std::stringstream text;
-  text << in.rdbuf();
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text.str()};
+earshot::testing::CommandResult run_earshot_in(const std::string& arguments, const fs::path& dir) {
+  return earshot::testing::run_earshot(arguments, dir / "command_output.txt");
 }
 
 }  // namespace
@@ -468,7 +456,7 @@ TEST_CASE("earshot train writes a loadable model with provenance, a log and prog
   write_dataset(dir / "a", 6);
   write_dataset(dir / "b", 4);
   const fs::path model = dir / "tone.earshot";
-  const CommandResult r = run_earshot(
+  const auto r = run_earshot_in(
       fmt::format("train --data '{}' --data '{}' --out '{}' --keyword tone --epochs 2 --batch 4 "
                   "--conv-filters 8 --conv-kernel 5 --conv-stride 4 --gru 8,8 --val-fraction 0.3 "
                   "--seed 3 --log '{}' --threads 2",
@@ -491,21 +479,21 @@ TEST_CASE("earshot train writes a loadable model with provenance, a log and prog
 
 TEST_CASE("earshot train reports a missing manifest and skipped clips clearly", "[cli]") {
   const fs::path dir = scratch_dir("cli_errors");
-  const CommandResult missing =
-      run_earshot(fmt::format("train --data '{}' --out '{}'", (dir / "absent").string(),
-                              (dir / "m.earshot").string()),
-                  dir);
+  const auto missing =
+      run_earshot_in(fmt::format("train --data '{}' --out '{}'", (dir / "absent").string(),
+                                 (dir / "m.earshot").string()),
+                     dir);
   CHECK(missing.exit_code == 1);
   CHECK_THAT(missing.output, Catch::Contains("manifest"));
   CHECK_FALSE(fs::exists(dir / "m.earshot"));
 
   write_dataset(dir / "set", 5);
   fs::remove(dir / "set" / "clips" / "000002.wav");
-  const CommandResult partial =
-      run_earshot(fmt::format("train --data '{}' --out '{}' --epochs 1 --conv-filters 4 --gru 4 "
-                              "--val-fraction 0",
-                              (dir / "set").string(), (dir / "m.earshot").string()),
-                  dir);
+  const auto partial =
+      run_earshot_in(fmt::format("train --data '{}' --out '{}' --epochs 1 --conv-filters 4 --gru 4 "
+                                 "--val-fraction 0",
+                                 (dir / "set").string(), (dir / "m.earshot").string()),
+                     dir);
   INFO(partial.output);
   CHECK(partial.exit_code == 3);
   CHECK_THAT(partial.output, Catch::Contains("000002.wav"));
