@@ -474,7 +474,31 @@ TEST_CASE("earshot train writes a loadable model with provenance, a log and prog
   CHECK(provenance["data"].size() == 2);
   CHECK(provenance.contains("date"));
   CHECK(provenance["training"].contains("best_epoch"));
+  // Every trigger tone in write_dataset lasts 0.4 s; the detector dates word starts with it.
+  CHECK(provenance["mean_trigger_duration_s"].get<double>() == Approx(0.4));
   CHECK(fs::exists(dir / "log.csv"));
+}
+
+TEST_CASE("earshot train --frontend linear makes a model that reads the linear spectrum", "[cli]") {
+  const fs::path dir = scratch_dir("cli_linear");
+  write_dataset(dir / "a", 4);
+  const fs::path model = dir / "tone.earshot";
+  const auto r = run_earshot_in(
+      fmt::format("train --data '{}' --out '{}' --frontend linear --epochs 1 --batch 2 "
+                  "--conv-filters 4 --gru 4 --val-fraction 0 --threads 1",
+                  (dir / "a").string(), model.string()),
+      dir);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const Model loaded = load_model(model);
+  CHECK(loaded.metadata().frontend.scale == SpectrumScale::kLinear);
+  CHECK(loaded.shape().feature_dim == loaded.metadata().frontend.fft_size / 2 + 1);
+  CHECK(loaded.metadata().provenance["command_line"].get<std::string>().find("--frontend linear") !=
+        std::string::npos);
+  CHECK(run_earshot_in(fmt::format("train --data '{}' --out '{}' --frontend bark",
+                                   (dir / "a").string(), model.string()),
+                       dir)
+            .exit_code == 2);
 }
 
 TEST_CASE("earshot train reports a missing manifest and skipped clips clearly", "[cli]") {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,15 @@ void add_flags(CLI::App& command, TrainFlags& flags) {
       ->capture_default_str();
   command.add_option("--lr", t.learning_rate, "peak learning rate (Adam)")->capture_default_str();
   command.add_option("--warmup-epochs", t.warmup_epochs, "linear warmup, then cosine decay")
+      ->capture_default_str();
+  command
+      .add_option("--frontend", t.frontend.scale,
+                  "spectrum the model reads: mel (log mel energies) or linear (log FFT power)")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, SpectrumScale>{
+          {"mel", SpectrumScale::kMel}, {"linear", SpectrumScale::kLinear}}))
+      ->default_str("mel");
+  command.add_option("--mel-bands", t.frontend.num_mel_bands, "mel bands (mel front end only)")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   command.add_option("--conv-filters", t.shape.conv_filters, "Conv1D filters")
       ->capture_default_str();
@@ -93,16 +103,33 @@ std::string command_line(const TrainFlags& flags) {
   for (const auto& dir : flags.data_dirs)
     line += fmt::format(" --data {}", dir);
   line += fmt::format(
-      " --out {} --keyword {} --epochs {} --batch {} --lr {} --warmup-epochs {} --conv-filters {} "
+      " --out {} --keyword {} --epochs {} --batch {} --lr {} --warmup-epochs {} --frontend {} "
+      "--mel-bands {} --conv-filters {} "
       "--conv-kernel {} --conv-stride {} --gru {} --label-window-s {} --pos-weight {} --dropout {} "
       "--clip-norm {} --patience {} --threshold {} --val-fraction {} --seed {} --threads {}",
       flags.out, flags.keyword, t.epochs, t.batch_size, t.learning_rate, t.warmup_epochs,
+      t.frontend.scale == SpectrumScale::kMel ? "mel" : "linear", t.frontend.num_mel_bands,
       t.shape.conv_filters, t.shape.conv_kernel, t.shape.conv_stride,
       fmt::join(t.shape.gru_sizes, ","), t.label_window_s, t.positive_weight, t.dropout,
       t.gradient_clip_norm, t.patience, t.detection_threshold, flags.validation_fraction, t.seed,
       t.threads);
   if (!flags.log.empty()) line += fmt::format(" --log {}", flags.log);
   return line;
+}
+
+// Mean duration of the trigger words in `clips` (0 when there are none): the detector
+// estimates a word's start from its end with it.
+double mean_trigger_duration_s(const std::vector<TrainingClip>& clips) {
+  double total_s = 0;
+  std::size_t count = 0;
+  for (const auto& clip : clips) {
+    for (const auto& word : clip.record.words) {
+      if (word.kind != WordKind::kTrigger) continue;
+      total_s += word.end_s - word.start_s;
+      ++count;
+    }
+  }
+  return count == 0 ? 0.0 : total_s / static_cast<double>(count);
 }
 
 double total_audio_s(const std::vector<TrainingClip>& clips) {
@@ -162,6 +189,8 @@ int run_train(TrainFlags& flags) {
       {"training_audio_s", total_audio_s(split.training)},
       {"validation_audio_s", total_audio_s(split.validation)},
       {"skipped_clips", loaded.skipped.size()}};
+  if (const double duration_s = mean_trigger_duration_s(split.training); duration_s > 0)
+    options.provenance["mean_trigger_duration_s"] = duration_s;
 
   const TrainingResult result =
       train_model(split.training, split.validation, options,
