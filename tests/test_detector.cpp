@@ -1,70 +1,19 @@
 // Specification of the streaming detector (include/earshot/detector.hpp): post-processing
 // rules on given probabilities, the times an event reports, and chunking invariance.
 #include <algorithm>
-#include <atomic>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
-#include <new>
 #include <optional>
 #include <span>
 #include <vector>
 
+#include "allocation_helpers.hpp"
 #include "earshot/detector.hpp"
 #include "earshot/error.hpp"
 #include "test_label_fixtures.hpp"
-
-// Counts heap allocations so a test can show the warm streaming path makes none. Every
-// non-aligned form is replaced, so new and delete always pair up (sanitizers check that).
-namespace {
-std::atomic<long> g_heap_allocations{0};
-
-// Out of line so GCC does not inline free() next to a new-expression and warn of a mismatch.
-[[gnu::noinline]] void* counted_malloc(std::size_t size) noexcept {
-  g_heap_allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(size == 0 ? 1 : size);
-}
-[[gnu::noinline]] void counted_free(void* p) noexcept {
-  std::free(p);
-}
-void* counted_malloc_or_throw(std::size_t size) {
-  if (void* p = counted_malloc(size)) return p;
-  throw std::bad_alloc();
-}
-}  // namespace
-
-void* operator new(std::size_t size) {
-  return counted_malloc_or_throw(size);
-}
-void* operator new[](std::size_t size) {
-  return counted_malloc_or_throw(size);
-}
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  return counted_malloc(size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-  return counted_malloc(size);
-}
-void operator delete(void* p) noexcept {
-  counted_free(p);
-}
-void operator delete[](void* p) noexcept {
-  counted_free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  counted_free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-  counted_free(p);
-}
-void operator delete(void* p, const std::nothrow_t&) noexcept {
-  counted_free(p);
-}
-void operator delete[](void* p, const std::nothrow_t&) noexcept {
-  counted_free(p);
-}
 
 namespace {
 
@@ -430,11 +379,11 @@ TEST_CASE("a warm detector allocates nothing while outputs fit their vectors' ca
   steps.reserve(1000);
   const std::span<const float> all(audio);
   detector.accept_waveform(all.first(16000), events, &steps);  // warms up the buffers
-  const long before = g_heap_allocations.load();
+  const long before = earshot::testing::heap_allocations();
   for (std::size_t start = 16000; start < audio.size(); start += 160) {
     detector.accept_waveform(all.subspan(start, 160), events, &steps);
   }
-  CHECK(g_heap_allocations.load() == before);
+  CHECK(earshot::testing::heap_allocations() == before);
   CHECK(events.size() == 1);  // the event was pushed on the measured path
 }
 
