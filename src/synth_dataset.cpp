@@ -18,6 +18,7 @@
 #include "earshot/audio_io.hpp"
 #include "earshot/error.hpp"
 #include "earshot/synth.hpp"
+#include "earshot/text_file.hpp"
 
 namespace earshot {
 
@@ -34,28 +35,6 @@ std::size_t parse_count(const std::string& text, const std::string& whole) {
     throw Error(fmt::format("shard '{}' is not of the form i/N (e.g. 3/8)", whole));
   }
   return value;
-}
-
-// `writer` tells concurrent writers of the same file (shards writing the same provenance)
-// apart, so each has its own partial file and the last rename wins with complete content.
-void write_text_atomically(const fs::path& path, const std::string& text,
-                           const std::string& writer = "") {
-  const fs::path partial = path.string() + ".partial" + writer;
-  {
-    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      std::error_code ignored;
-      fs::remove(partial, ignored);
-      throw Error(fmt::format("cannot write '{}' (disk full or not writable?)", path.string()));
-    }
-  }
-  std::error_code error;
-  fs::rename(partial, path, error);
-  if (error) {
-    throw Error(fmt::format("cannot move '{}' into place: {}", path.string(), error.message()));
-  }
 }
 
 // Shared between the workers and the thread that reports progress.
@@ -181,7 +160,7 @@ void write_manifest_file(const fs::path& path, std::span<const ClipRecord> recor
     text += nlohmann::json(record).dump();
     text += '\n';
   }
-  write_text_atomically(path, text);
+  write_text_file(path, text);
 }
 
 DatasetSummary synthesize_dataset(const Synthesizer& synthesizer, const DatasetRun& run) {
@@ -213,8 +192,8 @@ DatasetSummary synthesize_dataset(const Synthesizer& synthesizer, const DatasetR
   }
   if (!state.first_error.empty()) throw Error(state.first_error);
   if (!run.provenance_json.empty()) {
-    write_text_atomically(run.out_dir / "synth_config.json", run.provenance_json,
-                          fmt::format("-{}-of-{}", run.shard.index, run.shard.count));
+    write_text_file(run.out_dir / "synth_config.json", run.provenance_json,
+                    fmt::format("-{}-of-{}", run.shard.index, run.shard.count));
   }
   const fs::path manifest = run.out_dir / run.shard.manifest_name();
   write_manifest_file(manifest, records);
