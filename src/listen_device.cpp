@@ -1,6 +1,5 @@
 #include "earshot/listen_device.hpp"
 
-#include <dlfcn.h>
 #include <fmt/format.h>
 #include <portaudio.h>
 
@@ -9,6 +8,7 @@
 #include <cstdlib>
 
 #include "earshot/error.hpp"
+#include "earshot/listen_sound_libraries.hpp"
 
 namespace earshot::listen {
 namespace {
@@ -37,34 +37,6 @@ std::string list_names(const std::vector<const InputDevice*>& devices) {
 
 void throw_on_error(PaError error, const char* what) {
   if (error != paNoError) throw Error(fmt::format("{}: {}", what, Pa_GetErrorText(error)));
-}
-
-// ALSA prints a line to stderr for every card its configuration mentions but the machine
-// lacks, and JACK several for a JACK server that is not running, on every Pa_Initialize:
-// dozens of lines that bury the daemon's own messages. Both libraries are already loaded
-// (PortAudio links them); their message hooks are looked up at run time, so Earshot needs
-// neither's headers nor link flags, and a PortAudio built without JACK simply skips it.
-void quiet_alsa_handler(const char*, int, const char*, int, const char*, ...) {}
-void quiet_jack_handler(const char*) {}
-
-template <typename Setter, typename Handler>
-void set_message_hook(const char* library, const char* setter_name, Handler handler) {
-  void* loaded = dlopen(library, RTLD_LAZY | RTLD_NOLOAD);
-  if (loaded == nullptr) return;
-  if (auto set = reinterpret_cast<Setter>(dlsym(loaded, setter_name))) set(handler);
-  dlclose(loaded);
-}
-
-void silence_sound_library_chatter() {
-  if (std::getenv("EARSHOT_ALSA_DEBUG") != nullptr) return;
-  using AlsaHandler = void (*)(const char*, int, const char*, int, const char*, ...);
-  using JackHandler = void (*)(const char*);
-  set_message_hook<int (*)(AlsaHandler)>("libasound.so.2", "snd_lib_error_set_handler",
-                                         &quiet_alsa_handler);
-  set_message_hook<void (*)(JackHandler)>("libjack.so.0", "jack_set_error_function",
-                                          &quiet_jack_handler);
-  set_message_hook<void (*)(JackHandler)>("libjack.so.0", "jack_set_info_function",
-                                          &quiet_jack_handler);
 }
 
 int capture_callback(const void* input, void* /*output*/, unsigned long frames,
@@ -136,7 +108,7 @@ const InputDevice& match_input_device(const std::vector<InputDevice>& devices,
 }
 
 PortAudioSession::PortAudioSession() {
-  silence_sound_library_chatter();
+  prepare_sound_libraries_for_device_scan();
   throw_on_error(Pa_Initialize(), "cannot initialise PortAudio");
 }
 

@@ -159,6 +159,7 @@ void TrainingOptions::validate() const {
           "final learning rate fraction must be in [0, 1]");
   require(positive_weight > 0, fmt::format("positive weight must be > 0, got {}", positive_weight));
   require(dropout >= 0 && dropout < 1, fmt::format("dropout must be in [0, 1), got {}", dropout));
+  feature_masking.validate();
   require(batch_norm_momentum > 0 && batch_norm_momentum <= 1,
           "batch norm momentum must be in (0, 1]");
   require(patience >= 0, fmt::format("patience must be >= 0, got {}", patience));
@@ -227,7 +228,8 @@ TrainingResult train_model(const std::vector<TrainingClip>& training,
         batch.push_back({labeled.clip->features, labeled.labels, dropout_seed});
       }
       const double loss = network.loss_and_gradient(
-          parameters, batch, {options.positive_weight, options.dropout}, gradient, moments);
+          parameters, batch, {options.positive_weight, options.dropout, options.feature_masking},
+          gradient, moments);
       if (!std::isfinite(loss)) {
         throw Error(
             fmt::format("training diverged in epoch {} (loss {}): lower the learning "

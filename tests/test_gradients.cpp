@@ -303,7 +303,7 @@ TEST_CASE(
   const TinyBatch batch = tiny_batch();
   TrainingNetwork<double> network(tiny_shape(), {0.1f, -0.2f, 0.3f}, {1.5f, 0.8f, 1.1f}, 1);
   Eigen::VectorXd parameters = initial_parameters<double>(network.layout(), 3);
-  const GradientOptions options{4.0, 0.3};
+  const GradientOptions options{4.0, 0.3, {}};
   Eigen::VectorXd gradient;
   BatchNormMoments moments;
   const auto loss = [&] {
@@ -324,9 +324,29 @@ TEST_CASE("the batch gradient is bit-identical with one thread and with two", "[
   Eigen::VectorXf gradient_one, gradient_two;
   BatchNormMoments moments;
   const double loss_one =
-      one.loss_and_gradient(parameters, batch.clips, {2.0, 0.2}, gradient_one, moments);
+      one.loss_and_gradient(parameters, batch.clips, {2.0, 0.2, {}}, gradient_one, moments);
   const double loss_two =
-      two.loss_and_gradient(parameters, batch.clips, {2.0, 0.2}, gradient_two, moments);
+      two.loss_and_gradient(parameters, batch.clips, {2.0, 0.2, {}}, gradient_two, moments);
   CHECK(loss_one == loss_two);
   CHECK(gradient_one == gradient_two);
+}
+
+TEST_CASE("feature masking changes the training loss, the same way for the same clip seeds",
+          "[gradients]") {
+  const TinyBatch batch = tiny_batch();
+  TrainingNetwork<double> network(tiny_shape(), {0, 0, 0}, {1, 1, 1}, 1);
+  const Eigen::VectorXd parameters = initial_parameters<double>(network.layout(), 5);
+  Eigen::VectorXd gradient;
+  BatchNormMoments moments;
+  const GradientOptions plain{2.0, 0.0, {}};
+  GradientOptions masked = plain;
+  masked.masking = {1, 2, 1, 3};
+  const double plain_loss =
+      network.loss_and_gradient(parameters, batch.clips, plain, gradient, moments);
+  const double masked_loss =
+      network.loss_and_gradient(parameters, batch.clips, masked, gradient, moments);
+  CHECK(std::isfinite(masked_loss));
+  CHECK(masked_loss != plain_loss);
+  CHECK(network.loss_and_gradient(parameters, batch.clips, masked, gradient, moments) ==
+        masked_loss);
 }

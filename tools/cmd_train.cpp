@@ -72,6 +72,26 @@ void add_flags(CLI::App& command, TrainFlags& flags) {
       ->capture_default_str();
   command.add_option("--dropout", t.dropout, "dropout probability between layers")
       ->capture_default_str();
+  command
+      .add_option("--freq-masks", t.feature_masking.frequency_masks,
+                  "SpecAugment: bands of the input spectrum hidden per clip")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  command
+      .add_option("--freq-mask-width", t.feature_masking.max_frequency_mask_bins,
+                  "SpecAugment: widest band, in features (mel bands or FFT bins)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  command
+      .add_option("--time-masks", t.feature_masking.time_masks,
+                  "SpecAugment: spans of frames hidden per clip")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  command
+      .add_option("--time-mask-frames", t.feature_masking.max_time_mask_frames,
+                  "SpecAugment: longest span, in 10 ms frames")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   command.add_option("--clip-norm", t.gradient_clip_norm, "global gradient-norm limit (0: none)")
       ->capture_default_str();
   command
@@ -106,13 +126,15 @@ std::string command_line(const TrainFlags& flags) {
       " --out {} --keyword {} --epochs {} --batch {} --lr {} --warmup-epochs {} --frontend {} "
       "--mel-bands {} --conv-filters {} "
       "--conv-kernel {} --conv-stride {} --gru {} --label-window-s {} --pos-weight {} --dropout {} "
-      "--clip-norm {} --patience {} --threshold {} --val-fraction {} --seed {} --threads {}",
+      "--freq-masks {} --freq-mask-width {} --time-masks {} --time-mask-frames {} --clip-norm {} "
+      "--patience {} --threshold {} --val-fraction {} --seed {} --threads {}",
       flags.out, flags.keyword, t.epochs, t.batch_size, t.learning_rate, t.warmup_epochs,
       t.frontend.scale == SpectrumScale::kMel ? "mel" : "linear", t.frontend.num_mel_bands,
       t.shape.conv_filters, t.shape.conv_kernel, t.shape.conv_stride,
       fmt::join(t.shape.gru_sizes, ","), t.label_window_s, t.positive_weight, t.dropout,
-      t.gradient_clip_norm, t.patience, t.detection_threshold, flags.validation_fraction, t.seed,
-      t.threads);
+      t.feature_masking.frequency_masks, t.feature_masking.max_frequency_mask_bins,
+      t.feature_masking.time_masks, t.feature_masking.max_time_mask_frames, t.gradient_clip_norm,
+      t.patience, t.detection_threshold, flags.validation_fraction, t.seed, t.threads);
   if (!flags.log.empty()) line += fmt::format(" --log {}", flags.log);
   return line;
 }

@@ -25,6 +25,7 @@
 #include "earshot/dataset.hpp"
 #include "earshot/frontend.hpp"
 #include "earshot/model.hpp"
+#include "earshot/train_augment.hpp"
 
 namespace earshot {
 
@@ -114,7 +115,8 @@ struct TrainingOptions {
   double final_learning_rate_fraction = 0.05;
   double positive_weight = 5.0;  // cross-entropy weight of label-1 steps (they are rare)
   double dropout = 0.2;
-  double gradient_clip_norm = 5.0;  // global L2 norm; <= 0 disables clipping
+  train::FeatureMasking feature_masking;  // SpecAugment-style masks (train_augment.hpp)
+  double gradient_clip_norm = 5.0;        // global L2 norm; <= 0 disables clipping
   double batch_norm_momentum = 0.1;
   int patience = 8;  // stop after this many epochs without a better validation loss (0: never)
   std::uint64_t seed = 1;

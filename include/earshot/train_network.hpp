@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "earshot/model.hpp"
+#include "earshot/train_augment.hpp"
 #include "earshot/train_layers.hpp"
 
 namespace earshot::train {
@@ -73,6 +74,7 @@ struct ClipExample {
 struct GradientOptions {
   double positive_weight = 1.0;  // weight of label-1 steps in the cross-entropy
   double dropout = 0.0;          // drop probability at every dropout site
+  FeatureMasking masking;        // of each clip's input, seeded by its dropout_seed
 };
 
 template <typename T>
@@ -104,7 +106,7 @@ class TrainingNetwork {
  private:
   struct Workspace;
   void forward_convolution(const NetworkParams<T>& params, const ClipExample& clip,
-                           Workspace& work) const;
+                           const FeatureMasking& masking, Workspace& work) const;
   void forward_backward_recurrent(const NetworkParams<T>& params, const BatchNormStats<T>& stats,
                                   const ClipExample& clip, const GradientOptions& options,
                                   double loss_scale, Workspace& work) const;
