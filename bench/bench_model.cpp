@@ -22,31 +22,15 @@
 #include <string>
 #include <vector>
 
+#include "model_sizes.hpp"
+
 namespace {
 
 constexpr int kFramesPerSecond = 100;  // 10 ms hop
 constexpr int kClipSeconds = 10;
 
-struct Size {
-  const char* name;
-  int filters;
-  int kernel;
-  int stride;
-  std::vector<int> gru;
-};
-
-const std::vector<Size>& sizes() {
-  static const std::vector<Size> table = {
-      {"c196k15s4_g128x2", 196, 15, 4, {128, 128}},  // the lecture's reference
-      {"c128k9s4_g96x2", 128, 9, 4, {96, 96}},
-      {"c64k5s4_g64x2", 64, 5, 4, {64, 64}},  // earshot train's default
-      {"c32k5s4_g48x2", 32, 5, 4, {48, 48}},
-      {"c196k15s8_g128x2", 196, 15, 8, {128, 128}},
-      {"c64k8s8_g64x2", 64, 8, 8, {64, 64}},
-      {"c32k8s8_g48x2", 32, 8, 8, {48, 48}},
-  };
-  return table;
-}
+using earshot::bench::model_sizes;
+using earshot::bench::ModelSize;
 
 std::vector<float> uniform_values(std::size_t count, std::uint64_t seed, double scale) {
   std::mt19937_64 rng(seed);
@@ -58,7 +42,7 @@ std::vector<float> uniform_values(std::size_t count, std::uint64_t seed, double 
 }
 
 // A model with freshly initialised weights (the cost does not depend on the values).
-std::shared_ptr<const earshot::Model> make_model(const Size& size) {
+std::shared_ptr<const earshot::Model> make_model(const ModelSize& size) {
   earshot::ModelMetadata metadata;
   metadata.shape.feature_dim = metadata.frontend.feature_dim();
   metadata.shape.conv_filters = size.filters;
@@ -83,7 +67,7 @@ void set_real_time_counters(benchmark::State& state, double audio_seconds_per_it
 }
 
 // Each iteration pushes one second of frames (features in the range log-mel values take).
-void BM_ModelStream(benchmark::State& state, const Size& size) {
+void BM_ModelStream(benchmark::State& state, const ModelSize& size) {
   const auto model = make_model(size);
   const int dim = model->feature_dim();
   const auto frames =
@@ -100,7 +84,7 @@ void BM_ModelStream(benchmark::State& state, const Size& size) {
   set_real_time_counters(state, 1.0);
 }
 
-void BM_ModelForward(benchmark::State& state, const Size& size) {
+void BM_ModelForward(benchmark::State& state, const ModelSize& size) {
   const auto model = make_model(size);
   const std::size_t num_frames = kClipSeconds * kFramesPerSecond;
   const auto frames = uniform_values(num_frames * model->feature_dim(), 3, 8.0);
@@ -112,7 +96,7 @@ void BM_ModelForward(benchmark::State& state, const Size& size) {
 }
 
 // Each iteration streams 10 s of noise in 10 ms chunks through the front end and the model.
-void BM_LivePath(benchmark::State& state, const Size& size) {
+void BM_LivePath(benchmark::State& state, const ModelSize& size) {
   const auto model = make_model(size);
   const earshot::FrontEndConfig config = model->metadata().frontend;
   const auto audio =
@@ -134,7 +118,7 @@ void BM_LivePath(benchmark::State& state, const Size& size) {
 }
 
 const bool registered = [] {
-  for (const Size& size : sizes()) {
+  for (const ModelSize& size : model_sizes()) {
     benchmark::RegisterBenchmark((std::string("BM_ModelStream/") + size.name).c_str(),
                                  BM_ModelStream, size)
         ->Unit(benchmark::kMicrosecond);

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "model_sizes.hpp"
+
 namespace {
 
 constexpr int kBatchClips = 16;
@@ -23,28 +25,14 @@ constexpr int kClipFrames = 998;  // 10 s at a 10 ms hop with a 25 ms window
 constexpr double kClipSeconds = 10.0;
 constexpr int kFeatures = 40;
 
-struct Size {
-  const char* name;
-  int filters;
-  int kernel;
-  int stride;
-  std::vector<int> gru;
-};
-
-const std::vector<Size>& sizes() {
-  static const std::vector<Size> table = {
-      {"c196k15s4_g128x2", 196, 15, 4, {128, 128}},
-      {"c64k5s4_g64x2", 64, 5, 4, {64, 64}},
-      {"c32k5s4_g48x2", 32, 5, 4, {48, 48}},
-  };
-  return table;
-}
+using earshot::bench::model_sizes;
+using earshot::bench::ModelSize;
 
 double uniform01(std::mt19937_64& rng) {
   return static_cast<double>(rng() >> 11) * 0x1.0p-53;
 }
 
-void BM_TrainingStep(benchmark::State& state, const Size& size) {
+void BM_TrainingStep(benchmark::State& state, const ModelSize& size) {
   const int threads = static_cast<int>(state.range(0));
   earshot::ModelShape shape;
   shape.feature_dim = kFeatures;
@@ -75,7 +63,8 @@ void BM_TrainingStep(benchmark::State& state, const Size& size) {
   earshot::train::BatchNormMoments moments;
   const auto start = std::chrono::steady_clock::now();
   for (auto _ : state) {
-    const double loss = network.loss_and_gradient(parameters, batch, {5.0, 0.2}, gradient, moments);
+    const double loss =
+        network.loss_and_gradient(parameters, batch, {5.0, 0.2, {}}, gradient, moments);
     benchmark::DoNotOptimize(loss);
     earshot::train::clip_gradient_norm(gradient, 5.0);
     adam.step(parameters, gradient, 1e-4);
@@ -87,7 +76,7 @@ void BM_TrainingStep(benchmark::State& state, const Size& size) {
 }
 
 const bool registered = [] {
-  for (const Size& size : sizes()) {
+  for (const ModelSize& size : model_sizes()) {
     benchmark::RegisterBenchmark((std::string("BM_TrainingStep/") + size.name).c_str(),
                                  BM_TrainingStep, size)
         ->ArgName("threads")
