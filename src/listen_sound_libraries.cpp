@@ -2,7 +2,6 @@
 
 #include <dlfcn.h>
 
-#include <array>
 #include <cstdlib>
 #include <cstring>
 
@@ -49,9 +48,9 @@ void silence_chatter() {
   if (jack.find("jack_set_info_function", set_jack_handler)) set_jack_handler(&quiet_jack_handler);
 }
 
-// Plugin types whose PCMs only play back (each refuses SND_PCM_STREAM_CAPTURE). a52 is the
-// one that costs memory; upmix and vdownmix follow the same rule.
-constexpr std::array<const char*, 3> kPlaybackOnlyPcmTypes = {"a52", "upmix", "vdownmix"};
+// The plugin type whose PCMs the scan skips: the AC-3 encoder, which refuses to open for
+// capture ("a52 is only for playback") and links libavcodec.
+constexpr const char* kEncoderPcmType = "a52";
 
 // The part of ALSA's configuration API (alsa/conf.h) that the pruning needs.
 struct AlsaConfigApi {
@@ -76,19 +75,16 @@ struct AlsaConfigApi {
   }
 };
 
-bool is_playback_only(const AlsaConfigApi& api, void* pcm) {
+bool is_encoder(const AlsaConfigApi& api, void* pcm) {
   void* type_node = nullptr;
   const char* type = nullptr;
   if (api.search(pcm, "type", &type_node) < 0 || api.get_string(type_node, &type) < 0) {
     return false;  // no plain type (a bare alias, a computed type): keep it
   }
-  for (const char* playback_only : kPlaybackOnlyPcmTypes) {
-    if (std::strcmp(type, playback_only) == 0) return true;
-  }
-  return false;
+  return std::strcmp(type, kEncoderPcmType) == 0;
 }
 
-void remove_playback_only_pcms() {
+void remove_encoder_pcms() {
   const LoadedLibrary alsa("libasound.so.2");
   AlsaConfigApi api;
   // A configuration that does not load is ALSA's to report, at the scan that follows.
@@ -98,7 +94,7 @@ void remove_playback_only_pcms() {
   for (void* position = api.first(pcms); position != api.end(pcms);) {
     void* pcm = api.entry(position);
     position = api.next(position);  // before the entry it belongs to is deleted
-    if (is_playback_only(api, pcm)) api.remove(pcm);
+    if (is_encoder(api, pcm)) api.remove(pcm);
   }
 }
 
@@ -106,7 +102,7 @@ void remove_playback_only_pcms() {
 
 void prepare_sound_libraries_for_device_scan() {
   silence_chatter();
-  remove_playback_only_pcms();
+  remove_encoder_pcms();
 }
 
 }  // namespace earshot::listen

@@ -28,6 +28,31 @@ std::vector<InputDevice> some_devices() {
           {8, "default", "ALSA", 32, 44100, true}};
 }
 
+// Every library that `earshot listen --list-devices` loads, as the dynamic loader reports it
+// (LD_DEBUG=files, glibc). The daemon runs in its own process, with the sanitizers' leak and
+// race reports off, so that the sound libraries' own leaks and races (see
+// tests/listen_pulseaudio.sh) neither stop the scan nor fail this test; its exit status is
+// not the point here.
+std::string libraries_loaded_by_device_scan() {
+  const auto dir = earshot::testing::fresh_test_directory(kTmp);
+  // No sound server is started as a side effect of the scan.
+  std::ofstream(dir / "client.conf") << "autospawn = no\n";
+  const std::string command = "PULSE_CLIENTCONFIG='" + (dir / "client.conf").string() +
+                              "' ASAN_OPTIONS=\"$ASAN_OPTIONS:detect_leaks=0\"" +
+                              " TSAN_OPTIONS=\"$TSAN_OPTIONS report_bugs=0\" LD_DEBUG=files " +
+                              "LD_DEBUG_OUTPUT='" + (dir / "loader").string() + "' '" +
+                              EARSHOT_BINARY + "' listen --list-devices >/dev/null 2>&1";
+  [[maybe_unused]] const int status = std::system(command.c_str());
+  std::string log;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().filename().string().rfind("loader.", 0) != 0) continue;
+    std::ostringstream text;
+    text << std::ifstream(entry.path()).rdbuf();
+    log += text.str();
+  }
+  return log;
+}
+
 }  // namespace
 
 TEST_CASE("no --device means the default input device", "[listen]") {
@@ -66,33 +91,11 @@ TEST_CASE("no device at all is an error that says so", "[listen]") {
   CHECK_THROWS_WITH(match_input_device({}, ""), Contains("no audio input device found"));
 }
 
-// Every library that `earshot listen --list-devices` loads, as the dynamic loader reports it
-// (LD_DEBUG=files, glibc). The daemon runs in its own process so that the sound libraries'
-// own leaks and races stay out of this test under the sanitizers; its exit status is not
-// the point here.
-std::string libraries_loaded_by_device_scan() {
-  const auto dir = earshot::testing::fresh_test_directory(kTmp);
-  // No sound server is started as a side effect of the scan.
-  std::ofstream(dir / "client.conf") << "autospawn = no\n";
-  const std::string command = "PULSE_CLIENTCONFIG='" + (dir / "client.conf").string() +
-                              "' ASAN_OPTIONS=\"$ASAN_OPTIONS:detect_leaks=0\" LD_DEBUG=files " +
-                              "LD_DEBUG_OUTPUT='" + (dir / "loader").string() + "' '" +
-                              EARSHOT_BINARY + "' listen --list-devices >/dev/null 2>&1";
-  [[maybe_unused]] const int status = std::system(command.c_str());
-  std::string log;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (entry.path().filename().string().rfind("loader.", 0) != 0) continue;
-    std::ostringstream text;
-    text << std::ifstream(entry.path()).rdbuf();
-    log += text.str();
-  }
-  return log;
-}
-
 TEST_CASE("the device scan probes ALSA's plugin PCMs but not the playback-only a52 encoder",
           "[listen]") {
   // libasound2-plugins' a52 module links libavcodec and some 75 libraries behind it: about
-  // 13 MB of the daemon's resident memory (28.6 MB -> 15.1 MB capturing from PulseAudio).
+  // 13 MiB of the daemon's resident memory (28 -> 15 MiB peak capturing from PulseAudio,
+  // tools/measure_listen_rss.sh).
   const std::string loaded = libraries_loaded_by_device_scan();
   REQUIRE_THAT(loaded, Contains("libasound_module_pcm_pulse.so"));
   CHECK_THAT(loaded, !Contains("libasound_module_pcm_a52.so"));

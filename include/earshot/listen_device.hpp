@@ -37,7 +37,7 @@ const InputDevice& match_input_device(const std::vector<InputDevice>& devices,
 // PortAudio initialised for as long as this lives. Initialising again is also how PortAudio
 // notices devices that appeared or vanished, so the supervisor recreates it between retries.
 // The sound libraries are prepared for its device scan first (listen_sound_libraries.hpp):
-// quiet unless EARSHOT_ALSA_DEBUG is set, and without ALSA's playback-only plugins.
+// quiet unless EARSHOT_ALSA_DEBUG is set, and without ALSA's a52 encoder plugin.
 class PortAudioSession {
  public:
   PortAudioSession();  // throws earshot::Error

@@ -8,11 +8,11 @@
 // Memory: the scan opens every PCM that ALSA's configuration defines, and opening one loads
 // its plugin module with every library that module links. libasound2-plugins' "a52" (an
 // AC-3 encoder for S/PDIF output) links FFmpeg's libavcodec and through it some 75 more
-// libraries (video codecs, librsvg, cairo, ...): about 13 MB resident, measured with
-// `earshot listen --device pulse`, half the daemon's memory, for a device that cannot
-// capture. So PCMs of the playback-only plugin types (a52, upmix, vdownmix) are removed from
-// this process's copy of ALSA's configuration before the scan. Their plugins refuse to open
-// for capture, so no input device disappears. Pa_Terminate discards that copy; the next
+// libraries (video codecs, librsvg, cairo, ...): about 13 MiB resident, half the daemon's
+// memory with `--device pulse` (tools/measure_listen_rss.sh), for a device that cannot
+// capture. So PCMs of type a52 are removed from this process's copy of ALSA's configuration
+// before the scan. The plugin refuses to open for capture ("a52 is only for playback"), so
+// no input device disappears. Pa_Terminate discards that copy; the next
 // scan reloads the configuration files, which is why this runs before every Pa_Initialize.
 #pragma once
 
