@@ -52,13 +52,15 @@ done
 
 # Near misses: shared sounds at the start ("act-", "acti-"), the end ("-vate", "-ate"),
 # the rhythm (three syllables, stress first), and phrases that run together like it.
+# Never words that contain the whole trigger ("deactivate", "activated", "activator"): a
+# detector that fires as the word ends has heard the trigger in them, so as negatives they
+# would contradict the positive labels in training and count as false accepts in evaluation.
 builtin_near_misses() {
   case $1 in
     activate)
-      printf '%s\n' activity active activated activation activates activator captivate \
-        motivate vacation elevate actually cultivate activist "act of" "active eight" \
-        "at the gate" "actor" "action" "accurate" "aggravate" "acrobat" "deactivate" \
-        "reactivate" "activities" "captivated" "cultivate it" "activ" "ask a mate" \
+      printf '%s\n' activity active activation captivate motivate vacation elevate actually \
+        cultivate activist "act of" "active eight" "at the gate" "actor" "action" "accurate" \
+        "aggravate" "acrobat" "activities" "captivated" "cultivate it" "activ" "ask a mate" \
         "that's a date" "active state" "navigate" "agitate" "activism" "at a rate"
       ;;
   esac
@@ -76,11 +78,16 @@ else
 fi
 [[ -s $near_list ]] || die "no near misses known for '$word': pass --near-miss \"a,b,c\" or --near-miss-file FILE"
 
-# The trigger itself must never be a negative.
+# The trigger must never be a negative, alone or inside a longer word or phrase
+# ("computers", "the computer"): see builtin_near_misses.
 generic_list="$out/generic_words.txt"
-grep -v -i -x -F "$word" "$generic_file" >"$generic_list" || true
-grep -v -i -x -F "$word" "$near_list" >"$near_list.tmp" || true
-mv "$near_list.tmp" "$near_list"
+for list in "$generic_file:$generic_list" "$near_list:$near_list.kept"; do
+  from=${list%%:*} to=${list#*:}
+  grep -v -i -F "$word" "$from" >"$to" || true
+  dropped=$(grep -i -F "$word" "$from" | paste -s -d ',' || true)
+  [[ -z $dropped ]] || echo "make_negative_words.sh: not a negative (contains '$word'): $dropped" >&2
+done
+mv "$near_list.kept" "$near_list"
 
 start_s=$SECONDS
 common=(--variants "$variants" --seed "$seed" "${passthrough[@]}")

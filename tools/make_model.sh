@@ -52,7 +52,6 @@ done
 [[ -n $out ]] || die "--out MODEL.earshot is required"
 mkdir -p "$(dirname "$out")"
 out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
-slug=$(tr -c 'a-zA-Z0-9\n' '_' <<<"$word")
 work=${work:-${out%.earshot}.work}
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
@@ -72,11 +71,12 @@ if [[ $tiny == 1 ]]; then
   train_args=(--epochs 2 --batch 8 --conv-filters 8 --gru 8)
   eval_hours=0.02
 fi
-# Words without a built-in near-miss list get inflections of the word itself: the
-# closest confusions a detector must learn to reject (pass --near-miss for better ones).
+# Words without a built-in near-miss list get forms of the word that do not contain it
+# whole (those would be detections, not confusions): the word cut short, and its -ing
+# and -ed forms where they change its ending (pass --near-miss for better ones).
 if [[ -z $near_miss && $word != activate ]]; then
   stem=${word%e}
-  near_miss="${word}s,${stem}ing,${stem}ed,${word} it,the ${word}s,${word%?}"
+  near_miss="${stem}ing,${stem}ed,${word%?},${word%??}"
 fi
 [[ -n $near_miss ]] && negative_args+=(--near-miss "$near_miss")
 
