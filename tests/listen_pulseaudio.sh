@@ -36,8 +36,7 @@ fi
 earshot=$1 model=$2 recording=$3 out=$4
 shift 4
 
-pulse_script=listen_pulseaudio.sh
-# shellcheck source=../tools/pulse_test_server.sh
+# shellcheck source=SCRIPTDIR/../tools/pulse_test_server.sh
 source "$(dirname "$0")/../tools/pulse_test_server.sh"
 require_tools pulseaudio pactl sox soxi
 setup_private_server earshot-pulse
@@ -91,5 +90,6 @@ else
 fi
 sleep 1
 
-stop_daemon
-[ "$daemon_status" -eq 0 ] || fail "earshot listen exited with status $daemon_status"
+status=0
+stop_daemon || status=$?
+[ "$status" -eq 0 ] || fail "earshot listen exited with status $status"

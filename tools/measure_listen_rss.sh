@@ -29,13 +29,12 @@ earshot=$1
 model=${2:-$(dirname "$0")/../models/activate.earshot}
 capture_s=${3:-10}
 
-pulse_script=measure_listen_rss.sh
-# shellcheck source=pulse_test_server.sh
+# shellcheck source=SCRIPTDIR/pulse_test_server.sh
 source "$(dirname "$0")/pulse_test_server.sh"
 require_tools pulseaudio pactl
 setup_private_server earshot-rss
 start_server
-start_feeder  # silence only
+start_feeder "$work/silence.raw"  # silence only
 
 "$earshot" listen --model "$model" --device pulse --status-every 0 >"$work/events.jsonl" \
   2>"$work/stderr.txt" &
@@ -56,9 +55,10 @@ if [ "$details" = 1 ]; then
   echo "shared libraries loaded: $(awk '$6 ~ /\.so/ { print $6 }' "/proc/$daemon_pid/maps" | sort -u | wc -l)"
 fi
 
-stop_daemon
-[ "$daemon_status" -eq 0 ] ||
-  { cat "$work/stderr.txt" >&2; fail "earshot listen exited with status $daemon_status"; }
+status=0
+stop_daemon || status=$?
+[ "$status" -eq 0 ] ||
+  { cat "$work/stderr.txt" >&2; fail "earshot listen exited with status $status"; }
 grep -q '"type":"error"' "$work/events.jsonl" && { cat "$work/events.jsonl" >&2; fail "earshot listen reported an error"; }
 
 awk -v peak="$peak_kb" -v now="$now_kb" -v s="$capture_s" 'BEGIN {
