@@ -2,23 +2,26 @@
 # Splits a raw-clip directory (with the manifest.tsv the TTS scripts write) into two by
 # voice, so a model can be measured on voices it never heard in training:
 #
-#   synth/split_by_voice.sh --from DIR --holdout REGEX --train OUT_A --heldout OUT_B
+#   synth/split_by_voice.sh --from DIR --holdout REGEX --train OUT_A --heldout OUT_B [--allow-none]
 #
 # A clip goes to OUT_B when its base voice (the manifest's voice column up to any "+variant",
 # e.g. "festival:cmu_us_slt_arctic_hts" or "espeak-ng:en-gb-scotland") matches the extended
 # REGEX, else to OUT_A. Clips are linked, not copied; each side gets its own manifest.tsv.
+# It is an error when no clip is held out, unless --allow-none (a small negative set may
+# happen to have no clip in the held-out voices).
 set -euo pipefail
 
 die() { echo "split_by_voice.sh: $*" >&2; exit 1; }
 
-from="" holdout="" train="" heldout=""
+from="" holdout="" train="" heldout="" allow_none=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --from) from=$2; shift 2 ;;
     --holdout) holdout=$2; shift 2 ;;
     --train) train=$2; shift 2 ;;
     --heldout) heldout=$2; shift 2 ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --allow-none) allow_none=1; shift ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
@@ -45,4 +48,4 @@ while IFS= read -r line; do
   printf '%s\n' "$line" >> "$side/manifest.tsv"
 done < <(tail -n +2 "$from/manifest.tsv")
 echo "split_by_voice.sh: $kept clips for training, $held held out (voices matching '$holdout')" >&2
-[[ $held -gt 0 ]] || die "no voice matched '$holdout': nothing was held out"
+[[ $held -gt 0 || $allow_none == 1 ]] || die "no voice matched '$holdout': nothing was held out"

@@ -108,8 +108,11 @@ rm -rf "$work/train" "$work/heldout"
 for set in trigger negatives/near_miss negatives/generic; do
   [[ -f $work/raw/$set/manifest.tsv ]] || continue
   name=$(basename "$set")
+  # Every voice must say the trigger; a short negative list may miss the held-out voices.
+  allow_none=()
+  [[ $set == trigger ]] || allow_none=(--allow-none)
   "$repo/synth/split_by_voice.sh" --from "$work/raw/$set" --holdout "$holdout" \
-    --train "$work/train/$name" --heldout "$work/heldout/$name"
+    --train "$work/train/$name" --heldout "$work/heldout/$name" "${allow_none[@]}"
 done
 mkdir -p "$work/train/speech" "$work/train/backgrounds" "$work/heldout/speech" "$work/heldout/noise"
 for dir in "$work"/raw/real/speech/*/; do
@@ -145,7 +148,11 @@ step 7 "training"
 
 step 8 "evaluating on held-out voices and calibrating the threshold"
 eval_negatives=(--negatives "$work/heldout/speech")
-[[ -d $work/heldout/generic ]] && eval_negatives+=(--negatives "$work/heldout/generic")
+for set in near_miss generic; do
+  if compgen -G "$work/heldout/$set/*.wav" >/dev/null; then
+    eval_negatives+=(--negatives "$work/heldout/$set")
+  fi
+done
 "$earshot" eval --model "$work/trained.earshot" --positives "$work/heldout/trigger" \
   "${eval_negatives[@]}" --noise "$work/heldout/noise" --snr 10 --snr 0 --snr 5 --snr 20 \
   --negative-hours "$eval_hours" --seed "$seed" --out "$work/evaluation" \
