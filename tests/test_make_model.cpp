@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
 
 #include "earshot/model_file.hpp"
 
@@ -40,4 +41,17 @@ TEST_CASE("make_model.sh --tiny turns a new word into a calibrated model with a 
   CHECK(card.str().find("# Model card: `computer.earshot`") != std::string::npos);
   CHECK(card.str().find("| snr_10db |") != std::string::npos);
   CHECK(fs::exists(dir / "computer.work" / "evaluation" / "det_curve.svg"));
+
+  // No negative holds the whole word: "computers" or "the computer" would be detections.
+  for (const char* list : {"near_miss_words.txt", "generic_words.txt"}) {
+    std::ifstream words(dir / "computer.work" / "raw" / "negatives" / list);
+    std::string line;
+    int entries = 0;
+    while (std::getline(words, line)) {
+      ++entries;
+      INFO(list << ": " << line);
+      CHECK(line.find("computer") == std::string::npos);
+    }
+    CHECK(entries > 0);
+  }
 }
