@@ -52,14 +52,15 @@ done
 
 # Near misses: shared sounds at the start ("act-", "acti-"), the end ("-vate", "-ate"),
 # the rhythm (three syllables, stress first), and phrases that run together like it.
-# Never words that contain the whole trigger ("deactivate", "activated", "activator"): a
-# detector that fires as the word ends has heard the trigger in them, so as negatives they
-# would contradict the positive labels in training and count as false accepts in evaluation.
+# Never words that contain the whole trigger ("deactivate", "activated", "activator") or
+# sound the same ("active eight"): a detector that fires as the word ends has heard the
+# trigger in them, so as negatives they would contradict the positive labels in training
+# and count as false accepts in evaluation.
 builtin_near_misses() {
   case $1 in
     activate)
       printf '%s\n' activity active activation captivate motivate vacation elevate actually \
-        cultivate activist "act of" "active eight" "at the gate" "actor" "action" "accurate" \
+        cultivate activist "act of" "at the gate" "actor" "action" "accurate" \
         "aggravate" "acrobat" "activities" "captivated" "cultivate it" "activ" "ask a mate" \
         "that's a date" "active state" "navigate" "agitate" "activism" "at a rate"
       ;;
