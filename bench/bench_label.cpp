@@ -37,6 +37,7 @@
 #include "earshot/detector.hpp"
 #include "earshot/label_batch.hpp"
 #include "earshot/model.hpp"
+#include "random_model.hpp"
 
 namespace {
 
@@ -45,42 +46,8 @@ constexpr double kAudioSeconds = 60.0;
 constexpr std::size_t kBlockSamples = 16000;
 constexpr double kSecondsPerHour = 3600.0;
 
-float symmetric_uniform(std::mt19937_64& rng) {
-  return static_cast<float>(static_cast<double>(rng() >> 11) * 0x1.0p-52 - 1.0);
-}
-
-Eigen::MatrixXf random_matrix(Eigen::Index rows, Eigen::Index cols, std::mt19937_64& rng) {
-  const float scale = 1.0f / std::sqrt(static_cast<float>(cols));
-  Eigen::MatrixXf m(rows, cols);
-  for (Eigen::Index i = 0; i < m.size(); ++i)
-    m.data()[i] = scale * symmetric_uniform(rng);
-  return m;
-}
-
-// Random weights: cost does not depend on their values.
-std::shared_ptr<const earshot::Model> random_model(const earshot::ModelShape& shape) {
-  std::mt19937_64 rng(1);
-  earshot::ModelMetadata metadata;
-  metadata.shape = shape;
-  metadata.feature_mean.assign(static_cast<std::size_t>(shape.feature_dim), 0.0f);
-  metadata.feature_std.assign(static_cast<std::size_t>(shape.feature_dim), 10.0f);
-  earshot::ModelWeights weights;
-  weights.conv_weights =
-      random_matrix(shape.conv_filters, shape.conv_kernel * shape.feature_dim, rng);
-  weights.conv_bias = random_matrix(shape.conv_filters, 1, rng);
-  Eigen::Index input_size = shape.conv_filters;
-  for (const int h : shape.gru_sizes) {
-    earshot::GruWeights gru;
-    gru.input_weights = random_matrix(3 * h, input_size, rng);
-    gru.hidden_weights = random_matrix(3 * h, h, rng);
-    gru.input_bias = random_matrix(3 * h, 1, rng);
-    gru.hidden_bias = random_matrix(3 * h, 1, rng);
-    weights.gru.push_back(std::move(gru));
-    input_size = h;
-  }
-  weights.dense_weights = random_matrix(input_size, 1, rng);
-  return std::make_shared<const earshot::Model>(std::move(metadata), std::move(weights));
-}
+using earshot::testing::random_model;
+using earshot::testing::symmetric_uniform;
 
 earshot::ModelShape shape_for(std::int64_t which) {
   earshot::ModelShape shape;
@@ -124,7 +91,7 @@ void set_counters(benchmark::State& state, double audio_s_per_iteration) {
 }
 
 void BM_DetectorOneThread(benchmark::State& state) {
-  const auto model = random_model(shape_for(state.range(0)));
+  const auto model = random_model(1, shape_for(state.range(0)));
   const std::vector<float> audio = test_audio(kAudioSeconds);
   earshot::Detector detector(model, earshot::DetectorConfig::for_model(*model));
   std::vector<earshot::Detection> events;
@@ -147,7 +114,7 @@ std::vector<int> thread_counts() {
 
 // Every thread labels the same audio with its own Detector; the Model is shared.
 void BM_DetectorThreads(benchmark::State& state) {
-  static const auto model = random_model(shape_for(0));
+  static const auto model = random_model(1, shape_for(0));
   static const std::vector<float> audio = test_audio(kAudioSeconds);
   earshot::Detector detector(model, earshot::DetectorConfig::for_model(*model));
   std::vector<earshot::Detection> events;
@@ -180,7 +147,7 @@ std::vector<std::filesystem::path> batch_files() {
 
 void BM_LabelFiles(benchmark::State& state) {
   static const std::vector<std::filesystem::path> files = batch_files();
-  const auto model = random_model(shape_for(0));
+  const auto model = random_model(1, shape_for(0));
   const auto threads = static_cast<int>(state.range(0));
   earshot::BatchCallbacks callbacks;
   std::size_t detections = 0;

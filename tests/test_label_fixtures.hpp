@@ -5,8 +5,8 @@
 // switch at a log band energy of kSwitchLogEnergy. So a tone burst is a "trigger word" whose
 // detection times can be predicted from the front end and model geometry alone.
 //
-// random_model(): ModelShape defaults with seeded random weights, for probabilities that
-// wander without structure (chunking invariance, cost).
+// random_model() (tests/support/random_model.hpp): seeded random weights, for probabilities
+// that wander without structure (chunking invariance, cost).
 #pragma once
 
 #include <Eigen/Core>
@@ -20,16 +20,12 @@
 
 #include "earshot/frontend.hpp"
 #include "earshot/model.hpp"
+#include "random_model.hpp"
 
 namespace earshot::testing {
 
 inline constexpr double kToneHz = 1000.0;
 inline constexpr float kSwitchLogEnergy = 20.0f;
-
-// Uniform in [-1, 1) from 53 random bits, independent of the standard library.
-inline float symmetric_uniform(std::mt19937_64& rng) {
-  return static_cast<float>(static_cast<double>(rng() >> 11) * 0x1.0p-52 - 1.0);
-}
 
 // `amplitude` sine at `hz` from start_s to end_s inside `duration_s` of silence.
 inline std::vector<float> tone_burst(double duration_s, double start_s, double end_s,
@@ -51,14 +47,6 @@ inline int band_of(double hz, const FrontEndConfig& frontend = {}) {
   const auto dim = static_cast<std::size_t>(frontend.feature_dim());
   const auto loudest = std::max_element(features.begin(), features.begin() + dim);
   return static_cast<int>(loudest - features.begin());
-}
-
-inline ModelMetadata plain_metadata(const ModelShape& shape) {
-  ModelMetadata metadata;
-  metadata.shape = shape;
-  metadata.feature_mean.assign(static_cast<std::size_t>(shape.feature_dim), 0.0f);
-  metadata.feature_std.assign(static_cast<std::size_t>(shape.feature_dim), 1.0f);
-  return metadata;
 }
 
 // Kernel 3, stride 2, one GRU unit: conv = relu(band energy - switch) of the window's newest
@@ -87,40 +75,6 @@ inline std::shared_ptr<const Model> band_energy_model(nlohmann::json provenance 
   gru.hidden_bias = Eigen::VectorXf::Zero(3);
   weights.gru.push_back(gru);
   weights.dense_weights = Eigen::VectorXf::Constant(1, 6.0f);
-  weights.dense_bias = 0.0f;
-  return std::make_shared<const Model>(std::move(metadata), std::move(weights));
-}
-
-inline Eigen::MatrixXf random_matrix(Eigen::Index rows, Eigen::Index cols, std::mt19937_64& rng) {
-  const float scale = 1.0f / std::sqrt(static_cast<float>(cols));
-  Eigen::MatrixXf m(rows, cols);
-  for (Eigen::Index i = 0; i < m.size(); ++i)
-    m.data()[i] = scale * symmetric_uniform(rng);
-  return m;
-}
-
-// ModelShape defaults (or `shape`), weights uniform in +-1/sqrt(fan-in), features
-// normalised around a typical log-mel level.
-inline std::shared_ptr<const Model> random_model(std::uint64_t seed, ModelShape shape = {}) {
-  std::mt19937_64 rng(seed);
-  ModelMetadata metadata = plain_metadata(shape);
-  std::fill(metadata.feature_mean.begin(), metadata.feature_mean.end(), -5.0f);
-  std::fill(metadata.feature_std.begin(), metadata.feature_std.end(), 10.0f);
-  ModelWeights weights;
-  weights.conv_weights =
-      random_matrix(shape.conv_filters, shape.conv_kernel * shape.feature_dim, rng);
-  weights.conv_bias = random_matrix(shape.conv_filters, 1, rng);
-  Eigen::Index input_size = shape.conv_filters;
-  for (const int h : shape.gru_sizes) {
-    GruWeights gru;
-    gru.input_weights = random_matrix(3 * h, input_size, rng);
-    gru.hidden_weights = random_matrix(3 * h, h, rng);
-    gru.input_bias = random_matrix(3 * h, 1, rng);
-    gru.hidden_bias = random_matrix(3 * h, 1, rng);
-    weights.gru.push_back(std::move(gru));
-    input_size = h;
-  }
-  weights.dense_weights = random_matrix(input_size, 1, rng) * 2.0f;
   weights.dense_bias = 0.0f;
   return std::make_shared<const Model>(std::move(metadata), std::move(weights));
 }
