@@ -21,19 +21,19 @@ std::string json_value_text(const nlohmann::json& value) {
   return value.is_string() ? value.get<std::string>() : value.dump();
 }
 
+std::string markdown_row(const std::vector<std::string>& cells) {
+  std::string row = "|";
+  for (const std::string& cell : cells)
+    row += " " + cell + " |";
+  return row + "\n";
+}
+
 std::string results_table(const std::vector<ConditionResult>& results) {
+  const std::vector<std::string> header = summary_table_header();
   std::string table =
-      "| condition | trigger words | audio hours | miss @ 0.1 FA/h | miss @ 0.5 FA/h | "
-      "miss @ 1 FA/h | at default threshold: miss, FA/h |\n|---|---|---|---|---|---|---|\n";
-  for (const ConditionResult& r : results) {
-    const OperatingPoint& d = r.at_default_threshold;
-    table += fmt::format("| {} | {} | {:.2f} | {:.1f} % | {:.1f} % | {:.1f} % | {:.3f}: {:.1f} %, {:.2f} |\n",
-                         r.name, d.triggers, r.audio_hours,
-                         100 * miss_rate_at_fa_per_hour(r.curve, 0.1),
-                         100 * miss_rate_at_fa_per_hour(r.curve, 0.5),
-                         100 * miss_rate_at_fa_per_hour(r.curve, 1.0), d.threshold,
-                         100 * d.miss_rate(), d.fa_per_hour());
-  }
+      markdown_row(header) + markdown_row(std::vector<std::string>(header.size(), "---"));
+  for (const ConditionResult& r : results)
+    table += markdown_row(summary_cells(r));
   return table;
 }
 
@@ -45,7 +45,8 @@ std::string model_card_markdown(const Model& model, const std::string& model_nam
   const ModelMetadata& m = model.metadata();
   const ModelShape& shape = m.shape;
   std::string gru_sizes;
-  for (const int size : shape.gru_sizes) gru_sizes += fmt::format("{}{}", gru_sizes.empty() ? "" : "x", size);
+  for (const int size : shape.gru_sizes)
+    gru_sizes += fmt::format("{}{}", gru_sizes.empty() ? "" : "x", size);
   std::string card = fmt::format("# Model card: `{}`\n\n", model_name);
   card += fmt::format(
       "- keyword: **{}**\n- network: Conv1D {} filters, kernel {}, stride {} -> GRU {} -> "
@@ -65,10 +66,11 @@ std::string model_card_markdown(const Model& model, const std::string& model_nam
     }
   }
   card += "\n## Evaluation\n\n";
-  card += "Measured with `earshot eval`: trigger clips mixed into streams of negative speech and "
-          "noise; a hit is a detection within [word start, word end + 0.5 s]; false accepts per "
-          "hour over the audio outside those windows; miss rates at fixed FA/h are linearly "
-          "interpolated on the threshold sweep.\n\n";
+  card +=
+      "Measured with `earshot eval`: trigger clips mixed into streams of negative speech and "
+      "noise; a hit is a detection within [word start, word end + 0.5 s]; false accepts per "
+      "hour over the audio outside those windows; miss rates at fixed FA/h are linearly "
+      "interpolated on the threshold sweep.\n\n";
   card += results_table(results);
   card += "\nConditions:\n\n";
   for (const auto& [key, value] : context.items()) {

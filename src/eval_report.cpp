@@ -13,12 +13,17 @@ namespace earshot {
 
 namespace {
 
-std::string fa_key(double fa_per_hour) { return fmt::format("{:g}", fa_per_hour); }
+std::string fa_key(double fa_per_hour) {
+  return fmt::format("{:g}", fa_per_hour);
+}
 
 nlohmann::json point_json(const OperatingPoint& point) {
-  return {{"threshold", point.threshold},         {"triggers", point.triggers},
-          {"misses", point.misses},               {"miss_rate", point.miss_rate()},
-          {"false_accepts", point.false_accepts}, {"negative_hours", point.negative_hours},
+  return {{"threshold", point.threshold},
+          {"triggers", point.triggers},
+          {"misses", point.misses},
+          {"miss_rate", point.miss_rate()},
+          {"false_accepts", point.false_accepts},
+          {"negative_hours", point.negative_hours},
           {"fa_per_hour", point.fa_per_hour()}};
 }
 
@@ -44,7 +49,8 @@ nlohmann::json summary_json(const std::vector<ConditionResult>& results,
 }
 
 std::string curve_csv(const ConditionResult& result) {
-  std::string csv = "threshold,triggers,misses,miss_rate,false_accepts,negative_hours,fa_per_hour\n";
+  std::string csv =
+      "threshold,triggers,misses,miss_rate,false_accepts,negative_hours,fa_per_hour\n";
   for (const OperatingPoint& p : result.curve) {
     csv += fmt::format("{:.6f},{},{},{:.6f},{},{:.6f},{:.6f}\n", p.threshold, p.triggers, p.misses,
                        p.miss_rate(), p.false_accepts, p.negative_hours, p.fa_per_hour());
@@ -112,19 +118,37 @@ std::string det_curve_svg(const std::vector<ConditionResult>& results) {
   return svg;
 }
 
+std::vector<std::string> summary_table_header() {
+  std::vector<std::string> header = {"condition", "triggers", "hours"};
+  for (const double fa : kReportedFaPerHour)
+    header.push_back(fmt::format("miss@{:g}/h", fa));
+  header.push_back("default thr: miss, FA/h");
+  return header;
+}
+
+std::vector<std::string> summary_cells(const ConditionResult& result) {
+  const OperatingPoint& d = result.at_default_threshold;
+  std::vector<std::string> cells = {result.name, fmt::format("{}", d.triggers),
+                                    fmt::format("{:.2f}", result.audio_hours)};
+  for (const double fa : kReportedFaPerHour)
+    cells.push_back(fmt::format("{:.1f}%", 100 * miss_rate_at_fa_per_hour(result.curve, fa)));
+  cells.push_back(
+      fmt::format("{:.3f}: {:.1f}%, {:.2f}", d.threshold, 100 * d.miss_rate(), d.fa_per_hour()));
+  return cells;
+}
+
 std::string summary_table(const std::vector<ConditionResult>& results) {
-  std::string table = fmt::format("{:<14} {:>9} {:>8}  {:>11} {:>11} {:>11}  {:>22}\n", "condition",
-                                  "triggers", "hours", "miss@0.1/h", "miss@0.5/h", "miss@1/h",
-                                  "default thr: miss, FA/h");
-  for (const ConditionResult& r : results) {
-    const OperatingPoint& d = r.at_default_threshold;
-    table += fmt::format("{:<14} {:>9} {:>8.2f}  {:>10.1f}% {:>10.1f}% {:>10.1f}%  {:>5.3f}: {:>5.1f}%, {:.2f}\n",
-                         r.name, d.triggers, r.audio_hours,
-                         100 * miss_rate_at_fa_per_hour(r.curve, 0.1),
-                         100 * miss_rate_at_fa_per_hour(r.curve, 0.5),
-                         100 * miss_rate_at_fa_per_hour(r.curve, 1.0), d.threshold,
-                         100 * d.miss_rate(), d.fa_per_hour());
-  }
+  // The first column left-aligned, the figures right-aligned under their headings.
+  const auto line = [](const std::vector<std::string>& cells) {
+    std::string text = fmt::format("{:<14}", cells.front());
+    for (std::size_t i = 1; i < cells.size(); ++i)
+      text += i + 1 == cells.size() ? fmt::format("  {:>23}", cells[i])
+                                    : fmt::format(" {:>11}", cells[i]);
+    return text + "\n";
+  };
+  std::string table = line(summary_table_header());
+  for (const ConditionResult& r : results)
+    table += line(summary_cells(r));
   return table;
 }
 
@@ -133,8 +157,8 @@ void write_eval_report(const std::filesystem::path& out_dir,
   std::error_code error;
   std::filesystem::create_directories(out_dir, error);
   if (error) {
-    throw Error(fmt::format("cannot create report directory '{}': {}", out_dir.string(),
-                            error.message()));
+    throw Error(
+        fmt::format("cannot create report directory '{}': {}", out_dir.string(), error.message()));
   }
   write_text_file(out_dir / "summary.json", summary_json(results, context).dump(2) + "\n");
   for (const ConditionResult& result : results) {

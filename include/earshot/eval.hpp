@@ -120,12 +120,13 @@ struct EvalAudio {
 // its share of min_negative_hours, all over noise. A pure function of its arguments.
 EvalAudio make_eval_part(const std::vector<SourceCollection>& positives,
                          const std::vector<SourceCollection>& negatives,
-                         const std::vector<SourceCollection>& noise,
-                         const EvalStreamConfig& config, int part);
+                         const std::vector<SourceCollection>& noise, const EvalStreamConfig& config,
+                         int part);
 
 // Runs a fresh detector over `samples` in 1 s pieces and keeps every step's probability.
-ScoredStream score_audio(const std::shared_ptr<const Model>& model, const std::vector<float>& samples,
-                         std::vector<TriggerSpan> triggers, std::string name);
+ScoredStream score_audio(const std::shared_ptr<const Model>& model,
+                         const std::vector<float>& samples, std::vector<TriggerSpan> triggers,
+                         std::string name);
 
 // Scores a file from disk piece by piece (long recordings never load whole).
 ScoredStream score_file(const std::shared_ptr<const Model>& model,
@@ -182,6 +183,11 @@ nlohmann::json summary_json(const std::vector<ConditionResult>& results,
 std::string curve_csv(const ConditionResult& result);
 // DET plot: miss rate (%) against FA/h on a log axis, one curve per condition.
 std::string det_curve_svg(const std::vector<ConditionResult>& results);
+// The headline figures of one condition, formatted for tables: name, trigger words, audio
+// hours, the miss rate at each kReportedFaPerHour, and "threshold: miss, FA/h" at the
+// default threshold. summary_table_header() names them.
+std::vector<std::string> summary_cells(const ConditionResult& result);
+std::vector<std::string> summary_table_header();
 // The one-screen table printed on stdout.
 std::string summary_table(const std::vector<ConditionResult>& results);
 
