@@ -66,11 +66,12 @@ std::string model_card_markdown(const Model& model, const std::string& model_nam
     }
   }
   card += "\n## Evaluation\n\n";
-  card +=
+  card += fmt::format(
       "Measured with `earshot eval`: trigger clips mixed into streams of negative speech and "
-      "noise; a hit is a detection within [word start, word end + 0.5 s]; false accepts per "
+      "noise; a hit is a detection within [word start, word end + {:g} s]; false accepts per "
       "hour over the audio outside those windows; miss rates at fixed FA/h are linearly "
-      "interpolated on the threshold sweep.\n\n";
+      "interpolated on the threshold sweep.\n\n",
+      kHitToleranceAfter_s);
   card += results_table(results);
   card += "\nConditions:\n\n";
   for (const auto& [key, value] : context.items()) {

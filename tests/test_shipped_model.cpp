@@ -7,13 +7,14 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
-#include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "audio_helpers.hpp"
 #include "command_helpers.hpp"
+#include "earshot/eval.hpp"
 
 namespace {
 
@@ -21,74 +22,46 @@ namespace fs = std::filesystem;
 
 const fs::path kModels = fs::path(EARSHOT_SOURCE_DIR) / "models";
 
-// A detection is a hit when it fires within [word start, word end + 0.5 s]: the field's rule
-// (../shared/docs/evaluation.md), which `earshot eval` applies too.
-constexpr double kHitWindowAfterEnd_s = 0.5;
+using earshot::kHitToleranceAfter_s;  // the field's hit window: [start, end + this]
+using earshot::TriggerSpan;
 
-struct Word {
-  double start_s = 0;
-  double end_s = 0;
-};
-
-struct Detection {
-  double time_s = 0;  // when it fired
-  double end_s = 0;   // its estimate of the word's end
-};
-
-// The true positions: an Audacity label track, "start<TAB>end<TAB>keyword" per line.
-std::vector<Word> read_truth(const fs::path& path) {
-  std::ifstream in(path);
-  std::vector<Word> words;
-  Word word;
-  std::string keyword;
-  while (in >> word.start_s >> word.end_s >> keyword)
-    words.push_back(word);
-  return words;
-}
-
-// The detections `earshot label --format csv` prints for one recording.
-std::vector<Detection> label(const fs::path& recording) {
+// When `earshot label --format json` fired, for each detection in one recording.
+std::vector<double> detection_times_s(const fs::path& recording) {
   const fs::path dir = earshot::testing::fresh_test_directory(EARSHOT_TEST_TMP);
   const auto result = earshot::testing::run_earshot(
-      fmt::format("label --model '{}' --format csv '{}'", (kModels / "activate.earshot").string(),
+      fmt::format("label --model '{}' --format json '{}'", (kModels / "activate.earshot").string(),
                   recording.string()),
       dir / "output.txt");
   INFO(result.output);
   REQUIRE(result.exit_code == 0);
   std::istringstream lines(result.output);
-  std::string line;
-  std::getline(lines, line);
-  REQUIRE(line == "file,keyword,time_s,start_s,end_s,score");
-  std::vector<Detection> detections;
-  while (std::getline(lines, line)) {
-    // file,keyword,time_s,start_s,end_s,score: the file name has no comma here.
-    std::vector<std::string> fields;
-    std::istringstream cells(line);
-    for (std::string cell; std::getline(cells, cell, ',');)
-      fields.push_back(cell);
-    REQUIRE(fields.size() == 6);
-    CHECK(fields[1] == "activate");
-    detections.push_back({std::stod(fields[2]), std::stod(fields[4])});
+  std::vector<double> times_s;
+  for (std::string line; std::getline(lines, line);) {
+    const auto detection = nlohmann::json::parse(line);
+    CHECK(detection["keyword"] == "activate");
+    times_s.push_back(detection["time_s"].get<double>());
   }
-  return detections;
+  return times_s;
 }
 
 }  // namespace
 
 TEST_CASE("the shipped model finds each activate in the bundled example, where it was spoken",
           "[shipped]") {
-  const std::vector<Word> truth = read_truth(kModels / "examples" / "activate_example.txt");
+  const std::vector<TriggerSpan> truth =
+      earshot::read_audacity_labels(kModels / "examples" / "activate_example.txt");
   REQUIRE(truth.size() == 3);
-  const std::vector<Detection> detections = label(kModels / "examples" / "activate_example.wav");
-  REQUIRE(detections.size() == truth.size());
+  const std::vector<double> fired_s =
+      detection_times_s(kModels / "examples" / "activate_example.wav");
+  REQUIRE(fired_s.size() == truth.size());
   for (std::size_t i = 0; i < truth.size(); ++i) {
     INFO("word " << i << ": spoken " << truth[i].start_s << "-" << truth[i].end_s
-                 << " s, detected at " << detections[i].time_s << " s");
-    CHECK(detections[i].time_s >= truth[i].start_s);
-    CHECK(detections[i].time_s <= truth[i].end_s + kHitWindowAfterEnd_s);
+                 << " s, detected at " << fired_s[i] << " s");
+    CHECK(fired_s[i] >= truth[i].start_s);
+    CHECK(fired_s[i] <= truth[i].end_s + kHitToleranceAfter_s);
   }
 }
 
 TEST_CASE("the shipped model stays silent on the bundled recording of other words", "[shipped]") {
-  CHECK(label(kModels / "examples" / "negative_example.wav").empty());
+  CHECK(detection_times_s(kModels / "examples" / "negative_example.wav").empty());
 }

@@ -50,7 +50,6 @@ TEST_CASE("time masks hide whole frames, no longer than the limit", "[augment]")
 TEST_CASE("masks over the whole clip length are clipped to it", "[augment]") {
   Eigen::MatrixXf features = Eigen::MatrixXf::Ones(5, 3);
   mask_features(features, {3, 100, 3, 100}, 7);
-  CHECK(features.allFinite());
   CHECK((features.array() == 0).count() >= 5);  // at least one band or frame is gone
 }
 
