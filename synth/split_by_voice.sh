@@ -21,7 +21,7 @@ while [[ $# -gt 0 ]]; do
     --train) train=$2; shift 2 ;;
     --heldout) heldout=$2; shift 2 ;;
     --allow-none) allow_none=1; shift ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done

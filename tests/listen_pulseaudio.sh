@@ -30,7 +30,7 @@ if [ "${1:-}" = "--restart-server-after" ]; then
   shift 2
 fi
 if [ $# -lt 4 ]; then
-  sed -n '2,25p' "$0" >&2
+  sed -n '2,24p' "$0" >&2
   exit 2
 fi
 earshot=$1 model=$2 recording=$3 out=$4

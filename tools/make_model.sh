@@ -43,7 +43,7 @@ while [[ $# -gt 0 ]]; do
     --near-miss) near_miss=$2; shift 2 ;;
     --holdout) holdout=$2; shift 2 ;;
     --shared) shared=$2; shift 2 ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option '$1' (see --help)" ;;
     *) [[ -z $word ]] || die "one word or phrase only (quote a phrase)"; word=$1; shift ;;
   esac
@@ -59,11 +59,10 @@ work=$(cd "$work" && pwd)
 tts_args=(--variants "$variants" --seed "$seed")
 negative_args=()
 real_args=(--shared "$shared" --seed "$seed")
-synth_args=()
 train_args=(--epochs "$epochs")
 eval_hours=1
 if [[ $tiny == 1 ]]; then
-  variants=2 clips=40
+  clips=40
   tts_args=(--variants 2 --seed "$seed" --engines espeak-ng)
   head -n 20 "$repo/synth/negative_words.txt" > "$work/generic_words_tiny.txt"
   negative_args=(--near-miss-per-word 1 --generic-per-word 1 --generic-file "$work/generic_words_tiny.txt")
@@ -72,11 +71,11 @@ if [[ $tiny == 1 ]]; then
   eval_hours=0.02
 fi
 # Words without a built-in near-miss list get forms of the word that do not contain it
-# whole (those would be detections, not confusions): the word cut short, and its -ing
-# and -ed forms where they change its ending (pass --near-miss for better ones).
+# whole (those would be detections, not confusions): the word cut short, and, for a word
+# ending in "e", its -ing and -ed forms (pass --near-miss for better ones).
 if [[ -z $near_miss && $word != activate ]]; then
-  stem=${word%e}
-  near_miss="${stem}ing,${stem}ed,${word%?},${word%??}"
+  near_miss="${word%?},${word%??}"
+  if [[ $word == *e ]]; then near_miss+=",${word%e}ing,${word%e}ed"; fi
 fi
 [[ -n $near_miss ]] && negative_args+=(--near-miss "$near_miss")
 
@@ -140,7 +139,7 @@ negatives=()
 negatives+=(--negatives "$work/train/generic:2" --negatives "$work/train/speech:1")
 "$earshot" synth --triggers "$work/train/trigger" "${negatives[@]}" \
   --backgrounds "$work/train/backgrounds" --count "$clips" --seed "$seed" --max-negatives 4 \
-  --label-window-s 0.5 --out "$work/dataset" --quiet "${synth_args[@]}"
+  --label-window-s 0.5 --out "$work/dataset" --quiet
 
 step 7 "training"
 "$earshot" train --data "$work/dataset" --out "$work/trained.earshot" --keyword "$word" \

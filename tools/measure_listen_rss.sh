@@ -22,7 +22,7 @@ if [ "${1:-}" = "--details" ]; then
   shift
 fi
 if [ $# -lt 1 ]; then
-  sed -n '2,17p' "$0" >&2
+  sed -n '2,16p' "$0" >&2
   exit 2
 fi
 earshot=$1
