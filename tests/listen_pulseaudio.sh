@@ -44,6 +44,9 @@ setup_private_server earshot-pulse
 # libraries (races and mutex misuse in libpulse, lock order in libasound) is theirs, not
 # Earshot's: they are not instrumented and synchronise in ways TSan cannot see. Earshot's
 # side of the capture path is covered by the in-process TSan tests. Harmless elsewhere.
+# This set replaces tools/tsan.supp for the daemon on purpose (the last suppressions= wins):
+# that file's called_from_lib:libasound.so.2 makes TSan stop the daemon with "thread
+# finished with ignores enabled" once ALSA's threads end.
 printf '%s\n' race:libpulse.so race:libpulsecommon mutex:libpulsecommon deadlock:libasound deadlock:libpulse called_from_lib:libpulse.so.0 >"$work/tsan.supp"
 export TSAN_OPTIONS="${TSAN_OPTIONS:-} suppressions=$work/tsan.supp"
 # Under AddressSanitizer, PortAudio's device scan makes ALSA load and unload its plugin
