@@ -40,7 +40,9 @@ void FeatureMasking::validate() const {
   }
 }
 
-void mask_features(Eigen::MatrixXf& features, const FeatureMasking& masking, std::uint64_t seed) {
+template <typename Scalar>
+void mask_features(Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>& features,
+                   const FeatureMasking& masking, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   hide_spans(
       rng, masking.frequency_masks, masking.max_frequency_mask_bins, features.rows(),
@@ -49,5 +51,8 @@ void mask_features(Eigen::MatrixXf& features, const FeatureMasking& masking, std
       rng, masking.time_masks, masking.max_time_mask_frames, features.cols(),
       [&](Eigen::Index first, Eigen::Index width) { features.middleCols(first, width).setZero(); });
 }
+
+template void mask_features(Eigen::MatrixXf&, const FeatureMasking&, std::uint64_t);
+template void mask_features(Eigen::MatrixXd&, const FeatureMasking&, std::uint64_t);
 
 }  // namespace earshot::train

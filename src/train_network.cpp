@@ -130,16 +130,15 @@ void TrainingNetwork<T>::forward_convolution(const NetworkParams<T>& params,
                             clip.features.size(), dim));
   }
   const auto frames = static_cast<Index>(clip.features.size()) / dim;
-  Eigen::MatrixXf normalized =
-      ((Eigen::Map<const Eigen::MatrixXf>(clip.features.data(), dim, frames).colwise() -
-        feature_mean_)
-           .array()
-           .colwise() *
-       feature_inv_std_.array())
-          .matrix();
+  work.input = ((Eigen::Map<const Eigen::MatrixXf>(clip.features.data(), dim, frames).colwise() -
+                 feature_mean_)
+                    .array()
+                    .colwise() *
+                feature_inv_std_.array())
+                   .matrix()
+                   .template cast<T>();
   // Its own seed stream, apart from the dropout sites' mix_seed(dropout_seed, site).
-  if (masking.enabled()) mask_features(normalized, masking, mix_seed(clip.dropout_seed, ~0ull));
-  work.input = normalized.template cast<T>();
+  if (masking.enabled()) mask_features(work.input, masking, mix_seed(clip.dropout_seed, ~0ull));
   conv1d_forward(layout_.conv, params.conv, work.input, work.conv_output);
   if (static_cast<std::size_t>(work.conv_output.cols()) != clip.labels.size()) {
     throw Error(fmt::format("training clip has {} labels for {} output steps", clip.labels.size(),

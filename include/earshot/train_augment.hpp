@@ -24,7 +24,9 @@ struct FeatureMasking {
 
 // Sets the masked entries of `features` (feature_dim x frames, already normalised, so 0 is
 // the training mean) to 0. The masks depend on `seed` alone; masks wider than the matrix
-// are clipped to it.
-void mask_features(Eigen::MatrixXf& features, const FeatureMasking& masking, std::uint64_t seed);
+// are clipped to it. For float and double matrices.
+template <typename Scalar>
+void mask_features(Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>& features,
+                   const FeatureMasking& masking, std::uint64_t seed);
 
 }  // namespace earshot::train
