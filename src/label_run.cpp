@@ -190,7 +190,9 @@ LabelRunSummary run_labelling(std::shared_ptr<const Model> model, const Detector
   BatchCallbacks callbacks;
   callbacks.deliver = [&](std::size_t index, LabelOutcome& outcome) {
     ++delivered;
-    bar.erase();  // labels may go to the same terminal
+    // Only text about to reach the terminal clears the bar, so its 100 ms redraw limit holds
+    // while labels go to files.
+    if (!request.out_dir) bar.erase();
     std::string error = outcome.error;
     if (outcome.labels) {
       try {
@@ -201,6 +203,7 @@ LabelRunSummary run_labelling(std::shared_ptr<const Model> model, const Detector
       }
     }
     if (!error.empty()) {
+      bar.erase();
       err << "earshot label: " << error << '\n';
       ++summary.failed;
     }
