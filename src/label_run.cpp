@@ -36,17 +36,6 @@ std::optional<std::string> label_request_problem(const LabelRequest& request) {
 
 namespace {
 
-// Creates the directories above `path`, then writes it safely (text_file.hpp).
-void write_output_file(const fs::path& path, const std::string& text) {
-  std::error_code error;
-  if (path.has_parent_path()) fs::create_directories(path.parent_path(), error);
-  if (error) {
-    throw Error(fmt::format("cannot create directory {} for {}: {}", path.parent_path(), path,
-                            error.message()));
-  }
-  write_text_file(path, text);
-}
-
 // A one-line bar redrawn in place; erase() clears it before other text goes to the stream.
 class ProgressBar {
  public:
@@ -109,15 +98,14 @@ class OutputWriter {
     const std::string file_name = input.path.string();
     const std::string detections = format_detections(request_.format, file_name, labels.detections);
     if (request_.out_dir) {
-      write_output_file(
-          output_path(*request_.out_dir, input, label_file_extension(request_.format)),
-          label_header(request_.format) + detections);
+      write_text_file(output_path(*request_.out_dir, input, label_file_extension(request_.format)),
+                      label_header(request_.format) + detections);
     } else {
       out_ << detections << std::flush;
     }
     if (request_.probs) {
-      write_output_file(side_output_path(*request_.probs, input, ".probs.csv"),
-                        format_step_probabilities(labels.steps));
+      write_text_file(side_output_path(*request_.probs, input, ".probs.csv"),
+                      format_step_probabilities(labels.steps));
     }
     if (request_.plot) write_plot(input, labels);
   }
@@ -145,8 +133,8 @@ class OutputWriter {
     plot.detections = labels.detections;
     plot.threshold = config_.threshold;
     plot.show_smoothed = config_.smoothing_steps > 1;
-    write_output_file(side_output_path(*request_.plot, input, ".svg"),
-                      render_detection_plot_svg(plot));
+    write_text_file(side_output_path(*request_.plot, input, ".svg"),
+                    render_detection_plot_svg(plot));
   }
 
   const LabelRequest& request_;
