@@ -55,7 +55,7 @@ std::string model_card_markdown(const Model& model, const std::string& model_nam
       "- default threshold: {:.4f}\n\n",
       m.keywords.empty() ? "" : m.keywords.front(), shape.conv_filters, shape.conv_kernel,
       shape.conv_stride, gru_sizes, shape.num_parameters(), 1000 * model.output_step_s(),
-      m.frontend.scale == SpectrumScale::kMel ? "log-mel" : "log-linear", m.frontend.feature_dim(),
+      std::string("log-") + scale_name(m.frontend.scale), m.frontend.feature_dim(),
       m.frontend.window_samples, m.frontend.hop_samples, m.frontend.sample_rate,
       m.default_threshold);
   card += "## Training\n\n";

@@ -32,10 +32,6 @@ double mel_to_hz(double mel) {
   return 700.0 * (std::pow(10.0, mel / 2595.0) - 1.0);
 }
 
-const char* scale_name(SpectrumScale scale) {
-  return scale == SpectrumScale::kMel ? "mel" : "linear";
-}
-
 // The checks that need no filterbank.
 void validate_shape(const FrontEndConfig& c) {
   if (c.sample_rate <= 0) {
@@ -149,6 +145,17 @@ constexpr std::array<const char*, 9> kJsonFields = {
 
 }  // namespace
 
+const char* scale_name(SpectrumScale scale) {
+  return scale == SpectrumScale::kMel ? "mel" : "linear";
+}
+
+SpectrumScale parse_scale(const std::string& name) {
+  for (const SpectrumScale scale : {SpectrumScale::kMel, SpectrumScale::kLinear}) {
+    if (name == scale_name(scale)) return scale;
+  }
+  throw Error(fmt::format("spectrum scale must be \"mel\" or \"linear\", got \"{}\"", name));
+}
+
 int FrontEndConfig::feature_dim() const {
   return scale == SpectrumScale::kMel ? num_mel_bands : fft_size / 2 + 1;
 }
@@ -181,14 +188,10 @@ void from_json(const nlohmann::json& j, FrontEndConfig& config) {
   parsed.window_samples = json_field<int>(j, "window_samples");
   parsed.hop_samples = json_field<int>(j, "hop_samples");
   parsed.fft_size = json_field<int>(j, "fft_size");
-  const auto scale = json_field<std::string>(j, "scale");
-  if (scale == "mel") {
-    parsed.scale = SpectrumScale::kMel;
-  } else if (scale == "linear") {
-    parsed.scale = SpectrumScale::kLinear;
-  } else {
-    throw Error(fmt::format(
-        "front-end config: field 'scale' must be \"mel\" or \"linear\", got \"{}\"", scale));
+  try {
+    parsed.scale = parse_scale(json_field<std::string>(j, "scale"));
+  } catch (const Error& e) {
+    throw Error(fmt::format("front-end config: field 'scale': {}", e.what()));
   }
   parsed.num_mel_bands = json_field<int>(j, "num_mel_bands");
   parsed.mel_low_hz = json_field<float>(j, "mel_low_hz");

@@ -493,3 +493,10 @@ TEST_CASE("num_frames rejects a hop or window below 1 instead of dividing by zer
   config.hop_samples = 0;
   CHECK_THROWS_AS(earshot::num_frames(1000, config), earshot::Error);
 }
+
+TEST_CASE("spectrum scale names round-trip and an unknown name is refused", "[frontend]") {
+  for (const SpectrumScale scale : {SpectrumScale::kMel, SpectrumScale::kLinear})
+    CHECK(earshot::parse_scale(earshot::scale_name(scale)) == scale);
+  CHECK(std::string(earshot::scale_name(SpectrumScale::kLinear)) == "linear");
+  CHECK_THROWS_WITH(earshot::parse_scale("bark"), Contains("\"mel\" or \"linear\""));
+}

@@ -48,7 +48,8 @@ void add_flags(CLI::App& command, TrainFlags& flags) {
       .add_option("--frontend", t.frontend.scale,
                   "spectrum the model reads: mel (log mel energies) or linear (log FFT power)")
       ->transform(CLI::CheckedTransformer(std::map<std::string, SpectrumScale>{
-          {"mel", SpectrumScale::kMel}, {"linear", SpectrumScale::kLinear}}))
+          {scale_name(SpectrumScale::kMel), SpectrumScale::kMel},
+          {scale_name(SpectrumScale::kLinear), SpectrumScale::kLinear}}))
       ->default_str("mel");
   command.add_option("--mel-bands", t.frontend.num_mel_bands, "mel bands (mel front end only)")
       ->check(CLI::PositiveNumber)
@@ -129,12 +130,12 @@ std::string command_line(const TrainFlags& flags) {
       "--freq-masks {} --freq-mask-width {} --time-masks {} --time-mask-frames {} --clip-norm {} "
       "--patience {} --threshold {} --val-fraction {} --seed {} --threads {}",
       flags.out, flags.keyword, t.epochs, t.batch_size, t.learning_rate, t.warmup_epochs,
-      t.frontend.scale == SpectrumScale::kMel ? "mel" : "linear", t.frontend.num_mel_bands,
-      t.shape.conv_filters, t.shape.conv_kernel, t.shape.conv_stride,
-      fmt::join(t.shape.gru_sizes, ","), t.label_window_s, t.positive_weight, t.dropout,
-      t.feature_masking.frequency_masks, t.feature_masking.max_frequency_mask_bins,
-      t.feature_masking.time_masks, t.feature_masking.max_time_mask_frames, t.gradient_clip_norm,
-      t.patience, t.detection_threshold, flags.validation_fraction, t.seed, t.threads);
+      scale_name(t.frontend.scale), t.frontend.num_mel_bands, t.shape.conv_filters,
+      t.shape.conv_kernel, t.shape.conv_stride, fmt::join(t.shape.gru_sizes, ","), t.label_window_s,
+      t.positive_weight, t.dropout, t.feature_masking.frequency_masks,
+      t.feature_masking.max_frequency_mask_bins, t.feature_masking.time_masks,
+      t.feature_masking.max_time_mask_frames, t.gradient_clip_norm, t.patience,
+      t.detection_threshold, flags.validation_fraction, t.seed, t.threads);
   if (!flags.log.empty()) line += fmt::format(" --log {}", flags.log);
   return line;
 }

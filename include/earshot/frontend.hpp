@@ -27,6 +27,7 @@
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace earshot {
@@ -67,6 +68,11 @@ struct FrontEndConfig {
 };
 
 // JSON object with one key per field; scale is "mel" or "linear".
+// "mel" or "linear": the names in model files and on the command line.
+const char* scale_name(SpectrumScale scale);
+// The scale of that name; throws earshot::Error naming the choices otherwise.
+SpectrumScale parse_scale(const std::string& name);
+
 void to_json(nlohmann::json& j, const FrontEndConfig& config);
 // Throws earshot::Error on a missing field, an unknown field (a model made for a newer front
 // end must not run on this one), a value of the wrong type, an unknown scale, or a config
