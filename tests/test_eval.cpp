@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "audio_helpers.hpp"
 #include "earshot/audio_io.hpp"
 #include "earshot/error.hpp"
 #include "earshot/eval.hpp"
@@ -40,7 +41,8 @@ ScoredStream stream_with_peaks(const std::vector<std::size_t>& firsts, float pea
   stream.duration_s = 60.0;
   stream.probabilities.assign(600, 0.01f);
   for (const std::size_t first : firsts) {
-    for (std::size_t i = first; i < first + 4; ++i) stream.probabilities[i] = peak;
+    for (std::size_t i = first; i < first + 4; ++i)
+      stream.probabilities[i] = peak;
   }
   stream.triggers = std::move(triggers);
   return stream;
@@ -65,23 +67,20 @@ SourceCollection collection_of(std::vector<std::vector<float>> clips, const std:
 std::vector<float> white_noise(double seconds, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::vector<float> samples(static_cast<std::size_t>(seconds * kSampleRate));
-  for (float& s : samples) s = 0.5f * testing::symmetric_uniform(rng);
+  for (float& s : samples)
+    s = 0.5f * testing::symmetric_uniform(rng);
   return samples;
 }
 
 // Tone bursts of `hz` (0.5 s of sound), as isolated words.
 std::vector<std::vector<float>> tone_words(double hz, int count) {
   std::vector<std::vector<float>> words;
-  for (int i = 0; i < count; ++i) words.push_back(testing::tone_burst(0.5, 0.0, 0.5, hz, 0.3));
+  for (int i = 0; i < count; ++i)
+    words.push_back(testing::tone_burst(0.5, 0.0, 0.5, hz, 0.3));
   return words;
 }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using earshot::testing::read_text;
 
 }  // namespace
 
@@ -89,8 +88,7 @@ TEST_CASE("a detection inside [word start, word end + 0.5 s] is a hit, any other
           "[eval]") {
   // Trigger word at 10.0-10.6 s. A run starting at step 105 fires on step 106, available at
   // 10.8 s: inside the window. A run at step 300 fires at 30.3 s: a false accept.
-  const ScoredStream stream =
-      stream_with_peaks({105, 300}, 0.9f, {TriggerSpan{10.0, 10.6}});
+  const ScoredStream stream = stream_with_peaks({105, 300}, 0.9f, {TriggerSpan{10.0, 10.6}});
   const OperatingPoint point = score_at_threshold({stream}, 0.5f, simple_timing());
   CHECK(point.triggers == 1);
   CHECK(point.misses == 0);
@@ -159,7 +157,8 @@ TEST_CASE("a curve that never gets below the target FA/h interpolates towards mi
 TEST_CASE("Audacity label files give trigger spans, and a malformed line names file and line",
           "[eval]") {
   const fs::path dir = scratch("labels");
-  std::ofstream(dir / "good.txt") << "3.5\t4.1\tactivate\n\\\t100\t2000\n\n1.000000\t1.600000\tactivate\n";
+  std::ofstream(dir / "good.txt")
+      << "3.5\t4.1\tactivate\n\\\t100\t2000\n\n1.000000\t1.600000\tactivate\n";
   const std::vector<TriggerSpan> spans = read_audacity_labels(dir / "good.txt");
   REQUIRE(spans.size() == 2);
   CHECK(spans[0].start_s == 1.0);
@@ -172,7 +171,8 @@ TEST_CASE("Audacity label files give trigger spans, and a malformed line names f
 TEST_CASE("evaluation parts share the trigger clips out exactly once and are reproducible",
           "[eval]") {
   std::vector<std::vector<float>> triggers;
-  for (int i = 0; i < 10; ++i) triggers.push_back(testing::tone_burst(0.3 + 0.01 * i, 0, 0.3, 1000));
+  for (int i = 0; i < 10; ++i)
+    triggers.push_back(testing::tone_burst(0.3 + 0.01 * i, 0, 0.3, 1000));
   const std::vector<SourceCollection> positives = {collection_of(triggers, "pos")};
   const std::vector<SourceCollection> negatives = {collection_of(tone_words(3000, 3), "neg")};
   const std::vector<SourceCollection> noise = {collection_of({white_noise(3, 1)}, "noise")};
@@ -195,9 +195,10 @@ TEST_CASE("evaluation parts share the trigger clips out exactly once and are rep
   CHECK(total_triggers == 10);
 }
 
-TEST_CASE("a model that fires on 1 kHz tones misses none and accepts nothing false among "
-          "3 kHz tones",
-          "[eval]") {
+TEST_CASE(
+    "a model that fires on 1 kHz tones misses none and accepts nothing false among "
+    "3 kHz tones",
+    "[eval]") {
   const auto model = testing::band_energy_model();
   const std::vector<SourceCollection> positives = {collection_of(tone_words(1000, 12), "pos")};
   const std::vector<SourceCollection> negatives = {collection_of(tone_words(3000, 4), "neg")};
@@ -256,8 +257,8 @@ TEST_CASE("earshot eval writes its report and reproduces its numbers from the sa
 
 TEST_CASE("earshot eval without any test material is a usage error", "[eval][cli]") {
   const fs::path dir = scratch("usage");
-  const std::string command = fmt::format("'{}' eval --out '{}' > /dev/null 2>&1",
-                                          EARSHOT_BINARY, (dir / "out").string());
+  const std::string command =
+      fmt::format("'{}' eval --out '{}' > /dev/null 2>&1", EARSHOT_BINARY, (dir / "out").string());
   const int status = std::system(command.c_str());
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 2);

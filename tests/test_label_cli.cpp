@@ -27,10 +27,7 @@ constexpr int kFailure = 1;
 constexpr int kUsage = 2;
 constexpr int kPartialFailure = 3;
 
-std::string read_text(const fs::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
-}
+using earshot::testing::read_text;
 
 struct Result {
   int exit_code = -1;

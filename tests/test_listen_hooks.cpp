@@ -23,12 +23,7 @@ namespace {
 
 const std::filesystem::path kTmp = EARSHOT_TEST_TMP;
 
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using earshot::testing::read_text;
 
 std::filesystem::path write_script(const std::filesystem::path& path, const std::string& body) {
   std::ofstream(path) << "#!/bin/sh\n" << body;

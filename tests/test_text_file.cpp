@@ -3,7 +3,6 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include "audio_helpers.hpp"
@@ -12,22 +11,14 @@
 
 namespace fs = std::filesystem;
 
-namespace {
-
-std::string read_back(const fs::path& path) {
-  std::stringstream text;
-  text << std::ifstream(path).rdbuf();
-  return text.str();
-}
-
-}  // namespace
+using earshot::testing::read_text;
 
 TEST_CASE("a text file is written whole, into directories made for it", "[text_file]") {
   const fs::path dir = earshot::testing::fresh_test_directory(EARSHOT_TEST_TMP);
   const fs::path path = dir / "a" / "b" / "out.txt";
   earshot::write_text_file(path, "first\n");
   earshot::write_text_file(path, "second\n");
-  CHECK(read_back(path) == "second\n");
+  CHECK(read_text(path) == "second\n");
   // Only the final file is left: no temporary beside it.
   CHECK(std::distance(fs::directory_iterator(path.parent_path()), fs::directory_iterator()) == 1);
 }

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace earshot::testing {
@@ -19,6 +20,8 @@ void write_audio_with_sndfile(const std::filesystem::path& path, std::span<const
                               int channels, int sample_rate, int format);
 
 std::vector<unsigned char> read_file_bytes(const std::filesystem::path& path);
+// The whole file as text, or "" when it cannot be read (tests then check what they expected).
+std::string read_text(const std::filesystem::path& path);
 void write_file_bytes(const std::filesystem::path& path, std::span<const unsigned char> bytes);
 
 // Frequency of a steady tone from the spacing of its upward zero crossings.
