@@ -2,6 +2,9 @@
 # Raw clips of words or phrases spoken by every text-to-speech voice this machine offers
 # (espeak-ng accents x variants, flite, festival), as 16 kHz mono 16-bit WAV with the silence
 # trimmed at both ends, plus DIR/manifest.tsv (file, text, engine, voice, pitch, speed).
+# Festival's non-English voices (Czech, Finnish, Italian, Catalan, Russian, Hindi, Marathi,
+# Telugu; engine "festival-accented") speak the texts that synth/respellings.tsv respells for
+# their language, as accented English: voices from recordings of people unlike the English ones.
 #
 #   synth/make_tts_clips.sh --text "activate" --out DIR [--variants N] [--seed S]
 #   synth/make_tts_clips.sh --text-file words.txt --per-text K --out DIR [--variants N] [--seed S]
@@ -15,13 +18,15 @@
 # give negatives the very voices and settings of the trigger (same --variants and --seed).
 #
 # Deterministic for a seed (own PRNG, sox -R). Other options:
-#   --engines LIST   comma-separated subset of espeak-ng,flite,festival (default: all found)
+#   --engines LIST   comma-separated subset of espeak-ng,flite,festival,festival-accented
+#                    (default: all found)
+#   --respellings F  the respellings for festival-accented (default: synth/respellings.tsv)
 #   --jobs J         parallel workers (default: nproc)
 #   --force          replace the WAVs and manifest of an earlier run in DIR
 set -euo pipefail
 
 usage() {
-  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -34,14 +39,15 @@ die() {
 source "$(dirname "$0")/lib_rng.sh"
 
 # ---- the worker side: render one planned clip (called through xargs) -----------------------
-# A plan line: id <TAB> engine <TAB> voice <TAB> pitch <TAB> speed <TAB> text
+# A plan line: id <TAB> engine <TAB> voice <TAB> pitch <TAB> speed <TAB> text <TAB> spoken
+# (spoken: what the voice says for the text, its respelling for an accented voice)
 render_raw() { # out_dir, plan line
-  local out=$1 id engine voice pitch speed text
-  IFS=$'\t' read -r id engine voice pitch speed text <<<"$2"
+  local out=$1 id engine voice pitch speed text spoken
+  IFS=$'\t' read -r id engine voice pitch speed text spoken <<<"$2"
   local raw="$out/.raw/$id.wav"
   case $engine in
-    espeak-ng) printf '%s' "$text" | espeak-ng --stdin -v "$voice" -p "$pitch" -s "$speed" -w "$raw" ;;
-    flite) flite -voice "$voice" --setf duration_stretch="$speed" -t "$text" -o "$raw" ;;
+    espeak-ng) printf '%s' "$spoken" | espeak-ng --stdin -v "$voice" -p "$pitch" -s "$speed" -w "$raw" ;;
+    flite) flite -voice "$voice" --setf duration_stretch="$speed" -t "$spoken" -o "$raw" ;;
   esac
 }
 
@@ -50,17 +56,29 @@ render_festival_batch() { # out_dir, batch file (scheme)
   festival -b "$2" >/dev/null 2>&1 || echo "make_tts_clips.sh: festival batch $2 failed" >&2
 }
 
+# Where speech starts and ends: -50 dBFS keeps soft consonants. The Indian-language voices
+# were recorded with a noise floor near -40 dBFS and the Catalan one with breath before the
+# word; their thresholds sit just above that, or the label would land long after the word.
+silence_threshold_db() { # voice
+  case $1 in
+    *_NSK_diphone) echo -33 ;;
+    upc_ca_ona_hts) echo -40 ;;
+    *) echo -50 ;;
+  esac
+}
+
 # Resample to 16 kHz mono 16-bit, shift pitch where the engine could not, trim silence at
-# both ends (-50 dBFS, so soft consonants survive), keep 5 ms of silence either side.
+# both ends, keep 5 ms of silence either side.
 convert_clip() { # out_dir, plan line
-  local out=$1 id engine voice pitch speed text
-  IFS=$'\t' read -r id engine voice pitch speed text <<<"$2"
+  local out=$1 id engine voice pitch speed
+  IFS=$'\t' read -r id engine voice pitch speed _ <<<"$2"
   local raw="$out/.raw/$id.wav" final="$out/$id.wav"
   [[ -s $raw ]] || return 0
-  local pitch_effect=()
+  local pitch_effect=() silence_db
   if [[ $engine != espeak-ng && $pitch != 0 ]]; then pitch_effect=(pitch "$pitch"); fi
-  sox -R -q "$raw" -r 16000 -c 1 -b 16 "$final" "${pitch_effect[@]}" \
-    silence 1 0.01 -50d reverse silence 1 0.01 -50d reverse pad 0.005 0.005 2>/dev/null || true
+  silence_db=$(silence_threshold_db "$voice")
+  sox -R -q "$raw" -r 16000 -c 1 -b 16 "$final" "${pitch_effect[@]}" silence 1 0.01 "${silence_db}d" \
+    reverse silence 1 0.01 "${silence_db}d" reverse pad 0.005 0.005 2>/dev/null || true
   # A clip shorter than 50 ms is a failed synthesis (or trimmed to nothing): drop it.
   if [[ ! -s $final ]] || [[ $(soxi -s "$final" 2>/dev/null || echo 0) -lt 800 ]]; then
     rm -f "$final"
@@ -79,6 +97,7 @@ fi
 
 # ---- options --------------------------------------------------------------------------------
 text="" text_file="" out="" variants=20 seed=1 per_text=0 jobs=$(nproc) engines="" force=0
+respellings="$(dirname "$0")/respellings.tsv"
 while [[ $# -gt 0 ]]; do
   case $1 in
     --text) text=$2; shift 2 ;;
@@ -89,6 +108,7 @@ while [[ $# -gt 0 ]]; do
     --per-text) per_text=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
     --engines) engines=$2; shift 2 ;;
+    --respellings) respellings=$2; shift 2 ;;
     --force) force=1; shift ;;
     -h | --help) usage ;;
     *) echo "make_tts_clips.sh: unknown option '$1'" >&2; usage ;;
@@ -141,11 +161,29 @@ espeak_variants() {
 flite_voices() { # kal (8 kHz) and awb_time (unusable) are left out
   flite -lv | tr ' ' '\n' | grep -x -E 'kal16|awb|rms|slt' || true
 }
+festival_voice_installed() { ls -d /usr/share/festival/voices/*/"$1" >/dev/null 2>&1; }
 festival_voices() {
   local voice
   for voice in kal_diphone ked_diphone cmu_us_slt_arctic_hts; do
-    ls -d /usr/share/festival/voices/*/"$voice" >/dev/null 2>&1 && echo "$voice"
+    festival_voice_installed "$voice" && echo "$voice"
   done
+  return 0
+}
+# The accented voices: voice <TAB> language of its respellings <TAB> encoding its text
+# front end reads (the Marathi voice reads the Hindi respellings: both are Devanagari).
+accented_voice_table() {
+  printf '%s\n' "czech_dita cs ISO-8859-2" "czech_krb cs ISO-8859-2" "czech_machac cs ISO-8859-2" \
+    "czech_ph cs ISO-8859-2" "suo_fi_lj_diphone fi ISO-8859-1" "hy_fi_mv_diphone fi ISO-8859-1" \
+    "lp_diphone it ISO-8859-1" "pc_diphone it ISO-8859-1" "upc_ca_ona_hts ca ISO-8859-1" \
+    "msu_ru_nsh_clunits ru UTF-8" "hindi_NSK_diphone hi UTF-8" "marathi_NSK_diphone hi UTF-8" \
+    "telugu_NSK_diphone te UTF-8"
+}
+declare -A voice_language=() voice_encoding=() respelling=()
+festival-accented_voices() {
+  local voice language encoding
+  while read -r voice language encoding; do
+    festival_voice_installed "$voice" && echo "$voice"
+  done < <(accented_voice_table)
   return 0
 }
 
@@ -167,16 +205,25 @@ if want_engine espeak-ng espeak-ng; then
     done
   done < <(espeak_accents)
 fi
-for engine in flite festival; do
-  want_engine "$engine" "$engine" || continue
+for engine in flite festival festival-accented; do
+  want_engine "$engine" "${engine%-accented}" || continue
   while read -r voice; do
     for ((n = 0; n < variants; n++)); do
       rand_between -250 250; pitch=$REPLY
       rand_between 85 125; speed=$(printf '%d.%02d' $((REPLY / 100)) $((REPLY % 100)))
-      plan+=("$engine"$'\t'"$voice"$'\t'"$pitch"$'\t'"$speed")
+      plan+=("${engine%-accented}"$'\t'"$voice"$'\t'"$pitch"$'\t'"$speed")
     done
   done < <("${engine}_voices")
 done
+if want_engine festival-accented festival && [[ -n $(festival-accented_voices) ]]; then
+  [[ -r $respellings ]] || die "cannot read the respellings '$respellings'"
+  while read -r voice language encoding; do
+    voice_language[$voice]=$language voice_encoding[$voice]=$encoding
+  done < <(accented_voice_table)
+  while IFS=$'\t' read -r language text_key spoken; do
+    [[ -z $language || $language == \#* ]] || respelling["$language"$'\t'"$text_key"]=$spoken
+  done <"$respellings"
+fi
 [[ ${#plan[@]} -gt 0 ]] || die "no TTS engine found (tools/install_deps.sh --data installs them)"
 
 # Shuffle the plan for --per-text, so consecutive texts get different voices.
@@ -187,6 +234,18 @@ done
 
 slug() { printf '%s' "$1" | tr -c 'A-Za-z0-9' '_' | cut -c1-24; }
 
+# What VOICE says for TEXT: the text itself, or for an accented voice the respelling of the
+# lower-cased text in its language; fails when that voice has none.
+spoken_text() { # voice, text
+  local language=${voice_language[$1]:-}
+  if [[ -z $language ]]; then
+    REPLY=$2
+    return 0
+  fi
+  REPLY=${respelling["$language"$'\t'"${2,,}"]:-}
+  [[ -n $REPLY ]]
+}
+
 jobs_file="$out/.raw/jobs.tsv"
 : >"$jobs_file"
 next=0
@@ -195,12 +254,21 @@ for text_line in "${texts[@]}"; do
   count=$per_text
   [[ $count -gt 0 && -n $text_file ]] || count=${#plan[@]}
   for ((k = 0; k < count; k++)); do
-    entry=${plan[next % ${#plan[@]}]}
-    next=$((next + 1))
-    IFS=$'\t' read -r engine voice pitch speed <<<"$entry"
+    # The next plan entry whose voice can say the text (an accented voice may have no
+    # respelling); with --text every entry is tried once.
+    for ((tries = 0; tries < ${#plan[@]}; tries++)); do
+      entry=${plan[next % ${#plan[@]}]}
+      next=$((next + 1))
+      IFS=$'\t' read -r engine voice pitch speed <<<"$entry"
+      spoken_text "$voice" "$text_line" && break
+      [[ $count -lt ${#plan[@]} ]] || break
+    done
+    [[ -n $REPLY ]] || continue
+    spoken=$REPLY
     id=$(printf '%06d_%s_%s_%s' "$clip" "$engine" "$(slug "$voice")" "$(slug "$text_line")")
     clip=$((clip + 1))
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$engine" "$voice" "$pitch" "$speed" "$text_line" >>"$jobs_file"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$engine" "$voice" "$pitch" "$speed" "$text_line" \
+      "$spoken" >>"$jobs_file"
   done
 done
 
@@ -212,7 +280,7 @@ echo "make_tts_clips.sh: ${#texts[@]} text(s), ${#plan[@]} voice settings, $tota
 # Festival batches: one scheme file per voice; speed through Duration_Stretch.
 scheme_string() { local s=${1//\\/\\\\}; printf '"%s"' "${s//\"/\\\"}"; }
 festival_batches=()
-while IFS=$'\t' read -r id engine voice pitch speed text_line; do
+while IFS=$'\t' read -r id engine voice pitch speed text_line spoken; do
   [[ $engine == festival ]] || continue
   batch="$out/.raw/festival_$voice.scm"
   if [[ ! -e $batch ]]; then
@@ -220,8 +288,17 @@ while IFS=$'\t' read -r id engine voice pitch speed text_line; do
     festival_batches+=("$batch")
   fi
   printf "(Parameter.set 'Duration_Stretch %s)\n(utt.save.wave (utt.synth (Utterance Text %s)) %s 'riff)\n" \
-    "$speed" "$(scheme_string "$text_line")" "$(scheme_string "$out/.raw/$id.wav")" >>"$batch"
+    "$speed" "$(scheme_string "$spoken")" "$(scheme_string "$out/.raw/$id.wav")" >>"$batch"
 done <"$jobs_file"
+# Festival's Czech, Finnish, Italian and Catalan front ends read 8-bit text, not UTF-8.
+for batch in "${festival_batches[@]}"; do
+  voice=$(basename "$batch" .scm)
+  encoding=${voice_encoding[${voice#festival_}]:-UTF-8}
+  if [[ $encoding != UTF-8 ]]; then
+    iconv -f UTF-8 -t "$encoding" "$batch" >"$batch.8bit" || die "cannot write $batch in $encoding"
+    mv "$batch.8bit" "$batch"
+  fi
+done
 
 {
   for batch in "${festival_batches[@]}"; do printf 'festival\0%s\0' "$batch"; done
@@ -236,7 +313,7 @@ while IFS= read -r line; do printf 'convert\0%s\0' "$line"; done <"$jobs_file" |
 # The manifest lists the clips that came out, in plan order.
 {
   printf 'file\ttext\tengine\tvoice\tpitch\tspeed\n'
-  while IFS=$'\t' read -r id engine voice pitch speed text_line; do
+  while IFS=$'\t' read -r id engine voice pitch speed text_line _; do
     [[ -e "$out/$id.wav" ]] && printf '%s.wav\t%s\t%s\t%s:%s\t%s\t%s\n' \
       "$id" "$text_line" "$engine" "$engine" "$voice" "$pitch" "$speed"
   done <"$jobs_file"

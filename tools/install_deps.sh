@@ -11,13 +11,22 @@ build_packages=(
   portaudio19-dev libkissfft-dev libsndfile1-dev libeigen3-dev libsoxr-dev
   libbenchmark-dev catch2 libcli11-dev nlohmann-json3-dev libfmt-dev
 )
+# Three of festival's non-English voices, one per text encoding its front ends read, for the
+# accented-voice test of synth/make_tts_clips.sh.
+accented_test_voices=(festival festvox-czech-dita festvox-suopuhe-mv festvox-hi-nsk)
 test_packages=(
   espeak-ng sox libsox-fmt-all
   pulseaudio pulseaudio-utils libasound2-plugins alsa-utils
+  "${accented_test_voices[@]}"
 )
 data_packages=(
   espeak-ng sox libsox-fmt-all flite
   festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts festlex-cmu festlex-poslex
+  # the accented voices (synth/respellings.tsv): Czech, Finnish, Italian, Catalan, Russian,
+  # Hindi, Marathi, Telugu
+  festvox-czech-dita festvox-czech-krb festvox-czech-machac festvox-czech-ph
+  festvox-suopuhe-lj festvox-suopuhe-mv festvox-italp16k festvox-itapc16k festvox-ca-ona-hts
+  festvox-ru festvox-hi-nsk festvox-mr-nsk festvox-te-nsk
 )
 
 wanted=("${build_packages[@]}")
