@@ -2,9 +2,10 @@
 # Raw clips of words or phrases spoken by every text-to-speech voice this machine offers
 # (espeak-ng accents x variants, flite, festival), as 16 kHz mono 16-bit WAV with the silence
 # trimmed at both ends, plus DIR/manifest.tsv (file, text, engine, voice, pitch, speed).
-# Festival's non-English voices (Czech, Finnish, Italian, Catalan, Russian, Hindi, Marathi,
-# Telugu; engine "festival-accented") speak the texts that synth/respellings.tsv respells for
-# their language, as accented English: voices from recordings of people unlike the English ones.
+# On request (--engines ...,festival-accented), festival's non-English voices (Czech, Finnish,
+# Italian, Catalan, Russian, Hindi, Marathi, Telugu) speak the texts that synth/respellings.tsv
+# respells for their language, as accented English. Not by default: models trained with them
+# did worse on held-out English voices (models/README.md).
 #
 #   synth/make_tts_clips.sh --text "activate" --out DIR [--variants N] [--seed S]
 #   synth/make_tts_clips.sh --text-file words.txt --per-text K --out DIR [--variants N] [--seed S]
@@ -18,8 +19,8 @@
 # give negatives the very voices and settings of the trigger (same --variants and --seed).
 #
 # Deterministic for a seed (own PRNG, sox -R). Other options:
-#   --engines LIST   comma-separated subset of espeak-ng,flite,festival,festival-accented
-#                    (default: all found)
+#   --engines LIST   comma-separated list of espeak-ng,flite,festival,festival-accented
+#                    (default: the first three, those installed)
 #   --respellings F  the respellings for festival-accented (default: synth/respellings.tsv)
 #   --jobs J         parallel workers (default: nproc)
 #   --force          replace the WAVs and manifest of an earlier run in DIR
@@ -145,7 +146,10 @@ if [[ -d $out && -n $(ls -A "$out" 2>/dev/null) ]]; then
 fi
 mkdir -p "$out/.raw"
 
-want_engine() { [[ -z $engines || ,$engines, == *,$1,* ]] && command -v "$2" >/dev/null; }
+want_engine() { # engine name, the program it runs
+  local chosen=${engines:-espeak-ng,flite,festival}
+  [[ ,$chosen, == *,$1,* ]] && command -v "$2" >/dev/null
+}
 
 # ---- the voice plan -------------------------------------------------------------------------
 # espeak-ng accents: its own English voices (the mb-* entries need MBROLA, not in Debian main).

@@ -4,6 +4,7 @@
 #   tools/install_deps.sh            build + run dependencies
 #   tools/install_deps.sh --tests    also the packages the test suite uses
 #   tools/install_deps.sh --data     also the TTS voices and real-audio packages for training data
+#   tools/install_deps.sh --accented-voices   also festival's non-English voices
 set -euo pipefail
 
 build_packages=(
@@ -22,9 +23,11 @@ test_packages=(
 data_packages=(
   espeak-ng sox libsox-fmt-all flite
   festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts festlex-cmu festlex-poslex
-  # the accented voices (synth/respellings.tsv): Czech, Finnish, Italian, Catalan, Russian,
-  # Hindi, Marathi, Telugu
-  festvox-czech-dita festvox-czech-krb festvox-czech-machac festvox-czech-ph
+)
+# make_tts_clips.sh --engines ...,festival-accented (synth/respellings.tsv): Czech, Finnish,
+# Italian, Catalan, Russian (179 MB), Hindi, Marathi, Telugu voices.
+accented_packages=(
+  festival festvox-czech-dita festvox-czech-krb festvox-czech-machac festvox-czech-ph
   festvox-suopuhe-lj festvox-suopuhe-mv festvox-italp16k festvox-itapc16k festvox-ca-ona-hts
   festvox-ru festvox-hi-nsk festvox-mr-nsk festvox-te-nsk
 )
@@ -34,6 +37,7 @@ for arg in "$@"; do
   case "$arg" in
     --tests) wanted+=("${test_packages[@]}") ;;
     --data) wanted+=("${data_packages[@]}") ;;
+    --accented-voices) wanted+=("${accented_packages[@]}") ;;
     *) echo "install_deps.sh: unknown option '$arg'" >&2; exit 2 ;;
   esac
 done
