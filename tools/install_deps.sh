@@ -14,7 +14,7 @@ build_packages=(
 )
 # Three of festival's non-English voices, one per text encoding its front ends read, for the
 # accented-voice test of synth/make_tts_clips.sh.
-accented_test_voices=(festival festvox-czech-dita festvox-suopuhe-mv festvox-hi-nsk)
+accented_test_voices=(festival festvox-czech-dita festvox-suopuhe-mv festvox-hi-nsk festival-hi)
 test_packages=(
   espeak-ng sox libsox-fmt-all
   pulseaudio pulseaudio-utils libasound2-plugins alsa-utils
@@ -29,7 +29,7 @@ data_packages=(
 accented_packages=(
   festival festvox-czech-dita festvox-czech-krb festvox-czech-machac festvox-czech-ph
   festvox-suopuhe-lj festvox-suopuhe-mv festvox-italp16k festvox-itapc16k festvox-ca-ona-hts
-  festvox-ru festvox-hi-nsk festvox-mr-nsk festvox-te-nsk
+  festvox-ru festvox-hi-nsk festvox-mr-nsk festvox-te-nsk festival-hi festival-mr festival-te
 )
 
 wanted=("${build_packages[@]}")
