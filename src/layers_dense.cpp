@@ -58,56 +58,12 @@ double weighted_bce(const Vector<T>& logits, std::span<const float> labels, doub
   return scale * loss;
 }
 
-std::vector<std::pair<std::size_t, std::size_t>> positive_windows(std::span<const float> labels) {
-  std::vector<std::pair<std::size_t, std::size_t>> windows;
-  for (std::size_t t = 0; t < labels.size();) {
-    if (labels[t] <= 0.5f) {
-      ++t;
-      continue;
-    }
-    const std::size_t begin = t;
-    while (t < labels.size() && labels[t] > 0.5f)
-      ++t;
-    windows.emplace_back(begin, t);
-  }
-  return windows;
-}
-
-template <typename T>
-double window_max_bce(const Vector<T>& logits, std::span<const float> labels,
-                      double positive_weight, double scale, Vector<T>& d_logits) {
-  if (labels.size() != static_cast<std::size_t>(logits.size())) {
-    throw Error(
-        fmt::format("window_max_bce: {} labels for {} output steps", labels.size(), logits.size()));
-  }
-  d_logits.setZero(logits.size());
-  double loss = 0;
-  for (Index t = 0; t < logits.size(); ++t) {
-    if (labels[static_cast<std::size_t>(t)] > 0.5f) continue;
-    const double logit = static_cast<double>(logits(t));
-    loss += softplus(logit);  // -log(1 - p)
-    d_logits(t) = static_cast<T>(scale * sigmoid(logit));
-  }
-  for (const auto& [begin, end] : positive_windows(labels)) {
-    // The most confident step has the largest logit (the sigmoid is monotonic).
-    Index best = static_cast<Index>(begin);
-    for (auto t = static_cast<Index>(begin); t < static_cast<Index>(end); ++t)
-      if (logits(t) > logits(best)) best = t;
-    const double logit = static_cast<double>(logits(best));
-    loss += positive_weight * softplus(-logit);  // -log(p)
-    d_logits(best) = static_cast<T>(scale * positive_weight * (sigmoid(logit) - 1.0));
-  }
-  return scale * loss;
-}
-
-#define EARSHOT_INSTANTIATE(T)                                                                \
-  template void dense_forward<T>(const DenseParams<T>&, const Matrix<T>&, Vector<T>&);        \
-  template void dense_backward<T>(const DenseParams<T>&, const Matrix<T>&, const Vector<T>&,  \
-                                  DenseParams<T>&, Matrix<T>*);                               \
-  template double weighted_bce<T>(const Vector<T>&, std::span<const float>, double, double,   \
-                                  Vector<T>&);                                                \
-  template double window_max_bce<T>(const Vector<T>&, std::span<const float>, double, double, \
-                                    Vector<T>&);
+#define EARSHOT_INSTANTIATE(T)                                                               \
+  template void dense_forward<T>(const DenseParams<T>&, const Matrix<T>&, Vector<T>&);       \
+  template void dense_backward<T>(const DenseParams<T>&, const Matrix<T>&, const Vector<T>&, \
+                                  DenseParams<T>&, Matrix<T>*);                              \
+  template double weighted_bce<T>(const Vector<T>&, std::span<const float>, double, double,  \
+                                  Vector<T>&);
 EARSHOT_INSTANTIATE(float)
 EARSHOT_INSTANTIATE(double)
 #undef EARSHOT_INSTANTIATE

@@ -61,17 +61,11 @@ ValidationScore validate(const Model& model, const std::vector<LabeledClip>& cli
   train::parallel_for(options.threads, clips.size(), [&](std::size_t c) {
     const TrainingClip& clip = *clips[c].clip;
     const std::vector<float> p = model.forward(clip.features, clip.num_frames);
-    // The training loss, from the logits of the inference model's probabilities.
-    Eigen::VectorXd logits(static_cast<Eigen::Index>(p.size()));
     for (std::size_t k = 0; k < p.size(); ++k) {
       const double q = std::clamp(static_cast<double>(p[k]), 1e-7, 1.0 - 1e-7);
-      logits(static_cast<Eigen::Index>(k)) = std::log(q / (1.0 - q));
+      const double y = clips[c].labels[k];
+      losses[c] -= options.positive_weight * y * std::log(q) + (1.0 - y) * std::log(1.0 - q);
     }
-    Eigen::VectorXd unused_gradient;
-    const auto loss = options.positive_loss == train::PositiveLoss::kWindowMax
-                          ? train::window_max_bce<double>
-                          : train::weighted_bce<double>;
-    losses[c] = loss(logits, clips[c].labels, options.positive_weight, 1.0, unused_gradient);
     metrics[c] = score_detections(p, model.output_step_s(), clip.record.words,
                                   clip.record.duration_s, rules);
   });
@@ -233,11 +227,9 @@ TrainingResult train_model(const std::vector<TrainingClip>& training,
             order[i]);
         batch.push_back({labeled.clip->features, labeled.labels, dropout_seed});
       }
-      const double loss =
-          network.loss_and_gradient(parameters, batch,
-                                    {options.positive_weight, options.dropout,
-                                     options.feature_masking, options.positive_loss},
-                                    gradient, moments);
+      const double loss = network.loss_and_gradient(
+          parameters, batch, {options.positive_weight, options.dropout, options.feature_masking},
+          gradient, moments);
       if (!std::isfinite(loss)) {
         throw Error(
             fmt::format("training diverged in epoch {} (loss {}): lower the learning "

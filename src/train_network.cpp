@@ -175,9 +175,8 @@ void TrainingNetwork<T>::forward_backward_recurrent(const NetworkParams<T>& para
     drop(i + 1, work.gru[i].hidden);
   }
   dense_forward(params.dense, work.layer_inputs[num_gru], work.logits);
-  const auto loss =
-      options.positive_loss == PositiveLoss::kWindowMax ? window_max_bce<T> : weighted_bce<T>;
-  work.loss = loss(work.logits, clip.labels, options.positive_weight, loss_scale, work.d_logits);
+  work.loss =
+      weighted_bce(work.logits, clip.labels, options.positive_weight, loss_scale, work.d_logits);
 
   NetworkParams<T> grad = layout_.view(work.gradient.data());
   dense_backward(params.dense, work.layer_inputs[num_gru], work.d_logits, grad.dense,

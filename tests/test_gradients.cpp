@@ -246,58 +246,6 @@ TEST_CASE("Dense + sigmoid + weighted cross-entropy gradients match finite diffe
   CHECK(max_relative_error(input, d_input, loss) < kMaxRelativeError);
 }
 
-TEST_CASE("Dense + sigmoid + window-max cross-entropy gradients match finite differences",
-          "[gradients]") {
-  const DenseShape shape{4};
-  Eigen::VectorXd parameters = random_vector(shape.num_parameters());
-  Eigen::MatrixXd input = random_matrix(4, 9, 2.0);
-  const std::vector<float> labels = {0, 1, 1, 1, 0, 0, 1, 1, 0};  // two windows
-  const auto loss = [&] {
-    Eigen::VectorXd logits, d_logits;
-    dense_forward(shape.view(parameters.data()), input, logits);
-    return window_max_bce(logits, labels, 3.0, 1.0 / 9.0, d_logits);
-  };
-  Eigen::VectorXd logits, d_logits;
-  dense_forward(shape.view(parameters.data()), input, logits);
-  window_max_bce(logits, labels, 3.0, 1.0 / 9.0, d_logits);
-  Eigen::VectorXd gradient = Eigen::VectorXd::Zero(parameters.size());
-  auto grad = shape.view(gradient.data());
-  Eigen::MatrixXd d_input;
-  dense_backward(shape.view(parameters.data()), input, d_logits, grad, &d_input);
-  CHECK(max_relative_error(parameters, gradient, loss) < kMaxRelativeError);
-  CHECK(max_relative_error(input, d_input, loss) < kMaxRelativeError);
-}
-
-TEST_CASE("window-max cross-entropy counts each positive window once, at its surest step",
-          "[loss]") {
-  // Steps 1-3 are one window (surest at step 2), step 5 another; 0 and 4 are negatives.
-  Eigen::VectorXd logits(6);
-  logits << -2.0, -1.0, 3.0, 0.5, 1.0, -0.5;
-  const std::vector<float> labels = {0, 1, 1, 1, 0, 1};
-  const double positive_weight = 2.0;
-  Eigen::VectorXd d_logits;
-  const double loss = window_max_bce(logits, labels, positive_weight, 1.0, d_logits);
-  const auto softplus = [](double x) { return std::log1p(std::exp(x)); };
-  CHECK(loss == Approx(softplus(-2.0) + softplus(1.0) +
-                       positive_weight * (softplus(-3.0) + softplus(0.5))));
-  CHECK(d_logits(1) == 0.0);  // not the window's surest step: no gradient
-  CHECK(d_logits(3) == 0.0);
-  CHECK(d_logits(2) < 0.0);  // pushed up
-  CHECK(d_logits(5) < 0.0);
-  CHECK(d_logits(4) > 0.0);  // a negative step is pushed down
-
-  logits(1) = 2.9;  // another step of the window moves, still below the surest one
-  Eigen::VectorXd unused;
-  CHECK(window_max_bce(logits, labels, positive_weight, 1.0, unused) == Approx(loss));
-}
-
-TEST_CASE("positive windows are the runs of consecutive label-1 steps", "[loss]") {
-  const std::vector<float> labels = {0, 1, 1, 0, 0, 1, 1, 1, 0, 1};
-  using Window = std::pair<std::size_t, std::size_t>;
-  CHECK(positive_windows(labels) == std::vector<Window>{{1, 3}, {5, 8}, {9, 10}});
-  CHECK(positive_windows(std::vector<float>{0, 0}).empty());
-}
-
 TEST_CASE("weighted cross-entropy stays finite for extreme logits", "[loss]") {
   Eigen::VectorXd logits(2);
   logits << 800.0, -800.0;

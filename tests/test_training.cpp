@@ -175,39 +175,6 @@ TEST_CASE("a tiny model learns to flag the 5 steps after each tone and ignore di
   CHECK(result.history.back().validation_miss_rate <= 0.05);
 }
 
-TEST_CASE("with the window-max loss a tiny model also learns to fire after each tone",
-          "[training]") {
-  TrainingOptions options = task_options();
-  options.positive_loss = train::PositiveLoss::kWindowMax;
-  const TrainingResult result =
-      train_model(just_clips(task_clips(48, 1)), just_clips(task_clips(8, 2)), options);
-
-  // Detection as the detector sees it: a tone is found if some step of its window fires.
-  std::size_t tones = 0, detected = 0, negative_steps = 0, false_positive_steps = 0;
-  for (const TaskClip& t : task_clips(20, 3)) {
-    const auto p = result.model.forward(t.clip.features, t.clip.num_frames);
-    std::vector<bool> near_tone(p.size(), false);
-    for (const std::size_t b : t.tone_starts) {
-      bool hit = false;
-      for (std::size_t k = b + 1; k <= b + 2 + kLabelSteps; ++k) {
-        near_tone[k] = true;
-        hit = hit || p[k] >= 0.5f;
-      }
-      ++tones;
-      detected += hit;
-    }
-    for (std::size_t k = 0; k < p.size(); ++k) {
-      if (near_tone[k]) continue;
-      ++negative_steps;
-      false_positive_steps += p[k] >= 0.5f;
-    }
-  }
-  INFO("detected " << detected << " of " << tones << " tones; false positive steps "
-                   << false_positive_steps << " of " << negative_steps);
-  CHECK(static_cast<double>(detected) / tones >= 0.95);
-  CHECK(static_cast<double>(false_positive_steps) / negative_steps < 0.02);
-}
-
 TEST_CASE("training is bit-for-bit reproducible across runs and thread counts", "[training]") {
   const auto training = just_clips(task_clips(12, 4));
   const auto validation = just_clips(task_clips(4, 5));
@@ -532,22 +499,6 @@ TEST_CASE("earshot train --frontend linear makes a model that reads the linear s
                                    (dir / "a").string(), model.string()),
                        dir)
             .exit_code == 2);
-}
-
-TEST_CASE("earshot train --positive-loss window-max trains and records the choice", "[cli]") {
-  const fs::path dir = scratch_dir("cli_window_max");
-  write_dataset(dir / "a", 4);
-  const fs::path model = dir / "tone.earshot";
-  const std::string common = fmt::format(
-      "train --data '{}' --out '{}' --epochs 1 --batch 2 --conv-filters 4 --gru 4 "
-      "--val-fraction 0 --threads 1",
-      (dir / "a").string(), model.string());
-  const auto r = run_earshot_in(common + " --positive-loss window-max", dir);
-  INFO(r.output);
-  REQUIRE(r.exit_code == 0);
-  CHECK(load_model(model).metadata().provenance["command_line"].get<std::string>().find(
-            "--positive-loss window-max") != std::string::npos);
-  CHECK(run_earshot_in(common + " --positive-loss average", dir).exit_code == 2);
 }
 
 TEST_CASE("earshot train reports a missing manifest and skipped clips clearly", "[cli]") {

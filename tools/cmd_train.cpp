@@ -17,16 +17,6 @@
 namespace earshot::cli {
 namespace {
 
-using train::PositiveLoss;
-const std::map<std::string, PositiveLoss> kPositiveLossNames = {
-    {"every-step", PositiveLoss::kEveryStep}, {"window-max", PositiveLoss::kWindowMax}};
-
-std::string positive_loss_name(PositiveLoss loss) {
-  for (const auto& [name, value] : kPositiveLossNames)
-    if (value == loss) return name;
-  return "unknown";
-}
-
 struct TrainFlags {
   std::vector<std::string> data_dirs;
   std::string out;
@@ -80,12 +70,6 @@ void add_flags(CLI::App& command, TrainFlags& flags) {
                   "seconds labelled 1 after each trigger word")
       ->capture_default_str();
   command.add_option("--pos-weight", t.positive_weight, "cross-entropy weight of positive steps")
-      ->capture_default_str();
-  command
-      .add_option("--positive-loss", t.positive_loss,
-                  "every-step: every step after a trigger word must fire; window-max: the most "
-                  "confident step of that window must (max-pooling loss)")
-      ->transform(CLI::CheckedTransformer(kPositiveLossNames))
       ->capture_default_str();
   command.add_option("--dropout", t.dropout, "dropout probability between layers")
       ->capture_default_str();
@@ -142,17 +126,16 @@ std::string command_line(const TrainFlags& flags) {
   line += fmt::format(
       " --out {} --keyword {} --epochs {} --batch {} --lr {} --warmup-epochs {} --frontend {} "
       "--mel-bands {} --conv-filters {} "
-      "--conv-kernel {} --conv-stride {} --gru {} --label-window-s {} --pos-weight {} "
-      "--positive-loss {} --dropout {} "
+      "--conv-kernel {} --conv-stride {} --gru {} --label-window-s {} --pos-weight {} --dropout {} "
       "--freq-masks {} --freq-mask-width {} --time-masks {} --time-mask-frames {} --clip-norm {} "
       "--patience {} --threshold {} --val-fraction {} --seed {} --threads {}",
       flags.out, flags.keyword, t.epochs, t.batch_size, t.learning_rate, t.warmup_epochs,
       scale_name(t.frontend.scale), t.frontend.num_mel_bands, t.shape.conv_filters,
       t.shape.conv_kernel, t.shape.conv_stride, fmt::join(t.shape.gru_sizes, ","), t.label_window_s,
-      t.positive_weight, positive_loss_name(t.positive_loss), t.dropout,
-      t.feature_masking.frequency_masks, t.feature_masking.max_frequency_mask_bins,
-      t.feature_masking.time_masks, t.feature_masking.max_time_mask_frames, t.gradient_clip_norm,
-      t.patience, t.detection_threshold, flags.validation_fraction, t.seed, t.threads);
+      t.positive_weight, t.dropout, t.feature_masking.frequency_masks,
+      t.feature_masking.max_frequency_mask_bins, t.feature_masking.time_masks,
+      t.feature_masking.max_time_mask_frames, t.gradient_clip_norm, t.patience,
+      t.detection_threshold, flags.validation_fraction, t.seed, t.threads);
   if (!flags.log.empty()) line += fmt::format(" --log {}", flags.log);
   return line;
 }

@@ -26,7 +26,6 @@
 #include "earshot/frontend.hpp"
 #include "earshot/model.hpp"
 #include "earshot/train_augment.hpp"
-#include "earshot/train_layers.hpp"
 
 namespace earshot {
 
@@ -115,7 +114,6 @@ struct TrainingOptions {
   double warmup_epochs = 1.0;  // linear warmup, then cosine decay over the remaining epochs
   double final_learning_rate_fraction = 0.05;
   double positive_weight = 5.0;  // cross-entropy weight of label-1 steps (they are rare)
-  train::PositiveLoss positive_loss = train::PositiveLoss::kEveryStep;  // train_layers.hpp
   double dropout = 0.2;
   train::FeatureMasking feature_masking;  // SpecAugment-style masks (train_augment.hpp)
   double gradient_clip_norm = 5.0;        // global L2 norm; <= 0 disables clipping

@@ -16,8 +16,6 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <span>
-#include <utility>
-#include <vector>
 
 namespace earshot::train {
 
@@ -240,23 +238,5 @@ void dense_backward(const DenseParams<T>& params, const Matrix<T>& input, const 
 template <typename T>
 double weighted_bce(const Vector<T>& logits, std::span<const float> labels, double positive_weight,
                     double scale, Vector<T>& d_logits);
-
-// How the label-1 steps (the window after each trigger word) enter the loss.
-enum class PositiveLoss {
-  kEveryStep,  // weighted_bce: every step of the window must be positive
-  kWindowMax,  // window_max_bce: one confident step somewhere in the window is enough
-};
-
-// The [begin, end) ranges of consecutive label-1 steps (labels > 0.5): one per trigger word.
-std::vector<std::pair<std::size_t, std::size_t>> positive_windows(std::span<const float> labels);
-
-// Max-pooling loss (Sun et al., Interspeech 2016): label-0 steps as in weighted_bce; each
-// window of consecutive label-1 steps adds one term, -positive_weight * log(max_t p_t) over
-// the window, so its gradient reaches only the window's most confident step. The network
-// must fire once after the word, at the step where it is surest, instead of being pushed to
-// be sure at every step of a window that the word's end only roughly fixes.
-template <typename T>
-double window_max_bce(const Vector<T>& logits, std::span<const float> labels,
-                      double positive_weight, double scale, Vector<T>& d_logits);
 
 }  // namespace earshot::train

@@ -75,7 +75,6 @@ struct GradientOptions {
   double positive_weight = 1.0;  // weight of label-1 steps in the cross-entropy
   double dropout = 0.0;          // drop probability at every dropout site
   FeatureMasking masking;        // of each clip's input, seeded by its dropout_seed
-  PositiveLoss positive_loss = PositiveLoss::kEveryStep;
 };
 
 template <typename T>
