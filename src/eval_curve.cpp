@@ -69,6 +69,46 @@ OperatingPoint score_at_threshold(const std::vector<ScoredStream>& streams, floa
   return point;
 }
 
+namespace {
+
+// The highest probability of the run of steps above `threshold` that fired at `time_s`.
+float peak_of_run(const std::vector<float>& probabilities, double time_s, float threshold,
+                  const DetectionTiming& timing) {
+  const double step = (time_s - timing.step_available_offset_s) / timing.output_step_s;
+  auto index = static_cast<std::size_t>(std::max(0.0, std::round(step)));
+  float peak = 0;
+  for (; index < probabilities.size() && probabilities[index] >= threshold; ++index)
+    peak = std::max(peak, probabilities[index]);
+  return peak;
+}
+
+std::string word_fired_on(const ScoredStream& stream, double time_s) {
+  for (const NegativeWord& word : stream.negatives) {
+    if (time_s >= word.start_s && time_s <= word.end_s + kHitToleranceAfter_s) return word.source;
+  }
+  return "";
+}
+
+}  // namespace
+
+std::vector<FalseAccept> false_accepts_at(const std::vector<ScoredStream>& streams, float threshold,
+                                          const DetectionTiming& timing) {
+  std::vector<FalseAccept> accepts;
+  for (const ScoredStream& stream : streams) {
+    for (const double t : detection_times(stream.probabilities, threshold, timing)) {
+      const bool hit = std::any_of(stream.triggers.begin(), stream.triggers.end(),
+                                   [&](const TriggerSpan& s) { return in_hit_window(t, s); });
+      if (hit) continue;
+      accepts.push_back({stream.name, t, peak_of_run(stream.probabilities, t, threshold, timing),
+                         word_fired_on(stream, t)});
+    }
+  }
+  std::stable_sort(accepts.begin(), accepts.end(), [](const FalseAccept& a, const FalseAccept& b) {
+    return a.peak_probability > b.peak_probability;
+  });
+  return accepts;
+}
+
 std::vector<float> sweep_thresholds(int count) {
   // Evenly spaced log-odds put as many thresholds near 0.999 as near 0.5, where the
   // interesting part of a good model's curve lies.
@@ -96,7 +136,8 @@ double miss_rate_at_fa_per_hour(const std::vector<OperatingPoint>& curve, double
   // Points (FA/h, best miss rate reachable at or below that FA/h), starting from the
   // "never fire" end of every curve: no false accepts, everything missed.
   std::vector<std::pair<double, double>> points = {{0.0, 1.0}};
-  for (const OperatingPoint& p : curve) points.emplace_back(p.fa_per_hour(), p.miss_rate());
+  for (const OperatingPoint& p : curve)
+    points.emplace_back(p.fa_per_hour(), p.miss_rate());
   std::sort(points.begin(), points.end());
   for (std::size_t i = 1; i < points.size(); ++i) {
     points[i].second = std::min(points[i].second, points[i - 1].second);

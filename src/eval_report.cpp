@@ -152,6 +152,17 @@ std::string summary_table(const std::vector<ConditionResult>& results) {
   return table;
 }
 
+std::string false_accepts_tsv(const std::vector<ConditionResult>& results) {
+  std::string tsv = "condition\tstream\ttime_s\tpeak_probability\tfired_on\n";
+  for (const ConditionResult& result : results) {
+    for (const FalseAccept& accept : result.false_accepts) {
+      tsv += fmt::format("{}\t{}\t{:.2f}\t{:.4f}\t{}\n", result.name, accept.stream, accept.time_s,
+                         accept.peak_probability, accept.fired_on.empty() ? "-" : accept.fired_on);
+    }
+  }
+  return tsv;
+}
+
 void write_eval_report(const std::filesystem::path& out_dir,
                        const std::vector<ConditionResult>& results, const nlohmann::json& context) {
   std::error_code error;
@@ -164,6 +175,7 @@ void write_eval_report(const std::filesystem::path& out_dir,
   for (const ConditionResult& result : results) {
     write_text_file(out_dir / fmt::format("curve_{}.csv", result.name), curve_csv(result));
   }
+  write_text_file(out_dir / "false_accepts.tsv", false_accepts_tsv(results));
   write_text_file(out_dir / "det_curve.svg", det_curve_svg(results));
 }
 

@@ -32,9 +32,11 @@ void parallel_for(std::size_t count, int threads, const std::function<void(std::
     }
   };
   std::vector<std::thread> pool;
-  for (int t = 1; t < std::max(1, threads); ++t) pool.emplace_back(worker);
+  for (int t = 1; t < std::max(1, threads); ++t)
+    pool.emplace_back(worker);
   worker();
-  for (std::thread& thread : pool) thread.join();
+  for (std::thread& thread : pool)
+    thread.join();
   if (failure) std::rethrow_exception(failure);
 }
 
@@ -43,9 +45,11 @@ ConditionResult summarise(std::string name, const std::vector<ScoredStream>& str
   ConditionResult result;
   result.name = std::move(name);
   result.streams = streams.size();
-  for (const ScoredStream& stream : streams) result.audio_hours += stream.duration_s / 3600.0;
+  for (const ScoredStream& stream : streams)
+    result.audio_hours += stream.duration_s / 3600.0;
   result.curve = operating_curve(streams, timing, sweep_thresholds());
   result.at_default_threshold = score_at_threshold(streams, timing.post.threshold, timing);
+  result.false_accepts = false_accepts_at(streams, timing.post.threshold, timing);
   return result;
 }
 
@@ -68,6 +72,7 @@ std::vector<ConditionResult> evaluate_mixtures(const std::shared_ptr<const Model
       EvalAudio audio = make_eval_part(positives, negatives, noise, config, static_cast<int>(part));
       streams[part] = score_audio(model, audio.samples, std::move(audio.triggers),
                                   fmt::format("snr {:g} dB, part {}", snr_db, part));
+      streams[part].negatives = std::move(audio.negatives);
     });
     ConditionResult result = summarise(fmt::format("snr_{:g}db", snr_db), streams, timing);
     result.snr_db = snr_db;

@@ -18,7 +18,8 @@ namespace {
 std::vector<const SourceClip*> all_clips(const std::vector<SourceCollection>& collections) {
   std::vector<const SourceClip*> clips;
   for (const SourceCollection& collection : collections) {
-    for (const SourceClip& clip : collection.clips) clips.push_back(&clip);
+    for (const SourceClip& clip : collection.clips)
+      clips.push_back(&clip);
   }
   return clips;
 }
@@ -63,16 +64,21 @@ TriggerSpan append_word(std::vector<float>& stream, const SourceClip& word, Nois
   mix_at_snr(piece, background, word.samples, gap, config.snr_db);
   const std::size_t word_start = stream.size() + gap;
   stream.insert(stream.end(), piece.begin(), piece.end());
-  return {double(word_start) / kSampleRate,
-          double(word_start + word.samples.size()) / kSampleRate};
+  return {double(word_start) / kSampleRate, double(word_start + word.samples.size()) / kSampleRate};
+}
+
+void append_negative(EvalAudio& audio, const SourceClip& word, NoiseTrack& noise,
+                     const EvalStreamConfig& config, SynthRng& rng) {
+  const TriggerSpan span = append_word(audio.samples, word, noise, config, rng);
+  audio.negatives.push_back({span.start_s, span.end_s, word.name});
 }
 
 }  // namespace
 
 EvalAudio make_eval_part(const std::vector<SourceCollection>& positives,
                          const std::vector<SourceCollection>& negatives,
-                         const std::vector<SourceCollection>& noise,
-                         const EvalStreamConfig& config, int part) {
+                         const std::vector<SourceCollection>& noise, const EvalStreamConfig& config,
+                         int part) {
   const std::vector<const SourceClip*> trigger_clips = all_clips(positives);
   const std::vector<const SourceClip*> negative_clips = all_clips(negatives);
   if (trigger_clips.empty()) throw Error("evaluation needs at least one trigger clip");
@@ -84,18 +90,21 @@ EvalAudio make_eval_part(const std::vector<SourceCollection>& positives,
 
   // The same shuffle for every part, so the parts share the trigger clips out exactly.
   std::vector<std::size_t> order(trigger_clips.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  for (std::size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
   SynthRng shuffle_rng(splitmix64(config.seed));
-  for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[shuffle_rng.index(i)]);
+  for (std::size_t i = order.size(); i > 1; --i)
+    std::swap(order[i - 1], order[shuffle_rng.index(i)]);
 
   SynthRng rng(clip_seed(config.seed, static_cast<std::size_t>(part)));
   NoiseTrack noise_track(noise, config, rng);
   EvalAudio audio;
   for (std::size_t i = static_cast<std::size_t>(part); i < order.size(); i += config.parts) {
-    const int lead_in = rng.integer(config.negatives_per_trigger_min, config.negatives_per_trigger_max);
+    const int lead_in =
+        rng.integer(config.negatives_per_trigger_min, config.negatives_per_trigger_max);
     for (int n = 0; n < lead_in; ++n) {
-      append_word(audio.samples, *negative_clips[rng.index(negative_clips.size())], noise_track,
-                  config, rng);
+      append_negative(audio, *negative_clips[rng.index(negative_clips.size())], noise_track, config,
+                      rng);
     }
     audio.triggers.push_back(
         append_word(audio.samples, *trigger_clips[order[i]], noise_track, config, rng));
@@ -104,8 +113,8 @@ EvalAudio make_eval_part(const std::vector<SourceCollection>& positives,
       seconds_to_samples(config.min_negative_hours * 3600.0 / config.parts);
   const std::size_t target = audio.samples.size() + negative_only_samples;
   while (audio.samples.size() < target) {
-    append_word(audio.samples, *negative_clips[rng.index(negative_clips.size())], noise_track,
-                config, rng);
+    append_negative(audio, *negative_clips[rng.index(negative_clips.size())], noise_track, config,
+                    rng);
   }
   // A last stretch of noise, so the final word's hit window lies inside the stream.
   const std::vector<float> tail = noise_track.next(seconds_to_samples(1.0));
@@ -113,8 +122,9 @@ EvalAudio make_eval_part(const std::vector<SourceCollection>& positives,
   return audio;
 }
 
-ScoredStream score_audio(const std::shared_ptr<const Model>& model, const std::vector<float>& samples,
-                         std::vector<TriggerSpan> triggers, std::string name) {
+ScoredStream score_audio(const std::shared_ptr<const Model>& model,
+                         const std::vector<float>& samples, std::vector<TriggerSpan> triggers,
+                         std::string name) {
   Detector detector(model, DetectorConfig::for_model(*model));
   ScoredStream scored;
   scored.name = std::move(name);
@@ -127,7 +137,8 @@ ScoredStream score_audio(const std::shared_ptr<const Model>& model, const std::v
     detector.accept_waveform(std::span(samples).subspan(start, length), events, &steps);
   }
   scored.probabilities.reserve(steps.size());
-  for (const StepProbability& step : steps) scored.probabilities.push_back(step.probability);
+  for (const StepProbability& step : steps)
+    scored.probabilities.push_back(step.probability);
   return scored;
 }
 
@@ -148,7 +159,8 @@ ScoredStream score_file(const std::shared_ptr<const Model>& model,
     if (got == 0) break;
     total_samples += got;
     detector.accept_waveform(piece, events, &steps);
-    for (const StepProbability& step : steps) scored.probabilities.push_back(step.probability);
+    for (const StepProbability& step : steps)
+      scored.probabilities.push_back(step.probability);
     steps.clear();
   }
   scored.duration_s = double(total_samples) / kSampleRate;
@@ -167,9 +179,10 @@ std::vector<TriggerSpan> read_audacity_labels(const std::filesystem::path& path)
     std::istringstream fields(line);
     TriggerSpan span;
     if (!(fields >> span.start_s >> span.end_s) || span.end_s < span.start_s || span.start_s < 0) {
-      throw Error(fmt::format("label file '{}' line {}: expected 'start<TAB>end<TAB>label' with "
-                              "0 <= start <= end, got '{}'",
-                              path.string(), line_number, line));
+      throw Error(
+          fmt::format("label file '{}' line {}: expected 'start<TAB>end<TAB>label' with "
+                      "0 <= start <= end, got '{}'",
+                      path.string(), line_number, line));
     }
     spans.push_back(span);
   }

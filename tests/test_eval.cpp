@@ -115,6 +115,26 @@ TEST_CASE("raising the threshold above a peak turns its detection off", "[eval]"
   CHECK((high.misses == 1 && high.false_accepts == 0));
 }
 
+TEST_CASE("false accepts name the negative word they fired on, loudest first", "[eval]") {
+  // A hit at 10.8 s (not listed); a run of 0.7 at step 300 fires at 30.3 s, 0.3 s after the
+  // word "stop" ended; a run of 0.95 at step 450 fires at 45.3 s with no word near it.
+  ScoredStream stream = stream_with_peaks({105, 300}, 0.7f, {TriggerSpan{10.0, 10.6}});
+  for (std::size_t i = 450; i < 454; ++i)
+    stream.probabilities[i] = 0.95f;
+  stream.name = "part 0";
+  stream.negatives = {{5.0, 5.5, "neg/hello.wav"}, {29.5, 30.0, "neg/stop.wav"}};
+  const std::vector<FalseAccept> accepts = false_accepts_at({stream}, 0.5f, simple_timing());
+  REQUIRE(accepts.size() == 2);
+  CHECK(accepts[0].time_s == Approx(45.3));
+  CHECK(accepts[0].peak_probability == 0.95f);
+  CHECK(accepts[0].fired_on.empty());
+  CHECK(accepts[1].time_s == Approx(30.3));
+  CHECK(accepts[1].peak_probability == 0.7f);
+  CHECK(accepts[1].fired_on == "neg/stop.wav");
+  CHECK(accepts[1].stream == "part 0");
+  CHECK(false_accepts_at({stream}, 0.8f, simple_timing()).size() == 1);
+}
+
 TEST_CASE("the sweep covers the threshold range in increasing order", "[eval]") {
   const std::vector<float> thresholds = sweep_thresholds(241);
   REQUIRE(thresholds.size() == 241);
@@ -191,6 +211,14 @@ TEST_CASE("evaluation parts share the trigger clips out exactly once and are rep
       CHECK(span.end_s - span.start_s >= 0.3 - 1e-9);
       CHECK(span.end_s + kHitToleranceAfter_s <= double(audio.samples.size()) / kSampleRate);
     }
+    // Every negative word is recorded with its clip, its full length, and between triggers.
+    REQUIRE(audio.negatives.size() >= audio.triggers.size());
+    for (const NegativeWord& word : audio.negatives) {
+      CHECK(word.source.rfind("neg/", 0) == 0);
+      CHECK(word.end_s - word.start_s == Approx(0.5).margin(1e-3));
+      for (const TriggerSpan& span : audio.triggers)
+        CHECK((word.end_s <= span.start_s || word.start_s >= span.end_s));
+    }
   }
   CHECK(total_triggers == 10);
 }
@@ -252,6 +280,8 @@ TEST_CASE("earshot eval writes its report and reproduces its numbers from the sa
   CHECK(json["conditions"][0]["miss_rate_at_fa_per_hour"].contains("0.5"));
   CHECK(json["conditions"][0]["at_default_threshold"]["triggers"] == 4);
   CHECK(read_text(dir / "first" / "det_curve.svg").find("<svg") == 0);
+  CHECK(read_text(dir / "first" / "false_accepts.tsv")
+            .starts_with("condition\tstream\ttime_s\tpeak_probability\tfired_on\n"));
   CHECK(read_text(dir / "stdout.txt").find("miss@0.5/h") != std::string::npos);
 }
 

@@ -30,12 +30,20 @@ struct TriggerSpan {
   double end_s = 0;
 };
 
+// A negative word of an evaluation stream: where it lies and the clip it came from.
+struct NegativeWord {
+  double start_s = 0;
+  double end_s = 0;
+  std::string source;
+};
+
 // One stream the detector ran over: its per-step probabilities and where the triggers were.
 struct ScoredStream {
   std::string name;
   double duration_s = 0;
   std::vector<float> probabilities;  // one per output step, in order
   std::vector<TriggerSpan> triggers;
+  std::vector<NegativeWord> negatives;  // known for mixtures; empty for recordings
 };
 
 // How to turn probabilities back into detections: the model's timing and the detector's
@@ -71,6 +79,22 @@ std::vector<double> detection_times(const std::vector<float>& probabilities, flo
 // Scores `streams` at one threshold.
 OperatingPoint score_at_threshold(const std::vector<ScoredStream>& streams, float threshold,
                                   const DetectionTiming& timing);
+
+// A detection outside every trigger's hit window, and what it fired on.
+struct FalseAccept {
+  std::string stream;
+  double time_s = 0;
+  float peak_probability = 0;  // highest probability from the firing step while above threshold
+  // The negative word whose [start, end + kHitToleranceAfter_s] holds the detection (the
+  // window a trigger would get), or "" when no known word does: the noise between words,
+  // or a recording, whose other sounds are not labelled.
+  std::string fired_on;
+};
+
+// The false accepts of `streams` at `threshold`, highest peak probability first: which
+// words and noises a model mistakes for its trigger.
+std::vector<FalseAccept> false_accepts_at(const std::vector<ScoredStream>& streams, float threshold,
+                                          const DetectionTiming& timing);
 
 // The thresholds a sweep visits: `count` values evenly spaced in log-odds from about 3e-4
 // to 1 - 3e-4, in increasing order, so both ends of the curve are reached.
@@ -113,6 +137,7 @@ struct EvalStreamConfig {
 struct EvalAudio {
   std::vector<float> samples;
   std::vector<TriggerSpan> triggers;
+  std::vector<NegativeWord> negatives;
 };
 
 // Builds part `part` of the evaluation streams: its share of the trigger clips (every
@@ -171,6 +196,7 @@ struct ConditionResult {
   double audio_hours = 0;
   std::vector<OperatingPoint> curve;
   OperatingPoint at_default_threshold;
+  std::vector<FalseAccept> false_accepts;  // at the default threshold, loudest first
 };
 
 // The miss rates at these FA/h are the headline figures.
@@ -201,7 +227,12 @@ std::string model_card_markdown(const Model& model, const std::string& model_nam
                                 const std::vector<ConditionResult>& results,
                                 const nlohmann::json& context);
 
-// Writes summary.json, curve_<name>.csv for each condition and det_curve.svg into `out_dir`.
+// Every condition's false accepts at the default threshold, one per line: condition, stream,
+// time_s, peak_probability, fired_on ("-" for none; tab-separated, with a header).
+std::string false_accepts_tsv(const std::vector<ConditionResult>& results);
+
+// Writes summary.json, curve_<name>.csv for each condition, false_accepts.tsv and
+// det_curve.svg into `out_dir`.
 void write_eval_report(const std::filesystem::path& out_dir,
                        const std::vector<ConditionResult>& results, const nlohmann::json& context);
 
