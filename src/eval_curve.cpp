@@ -100,7 +100,7 @@ std::vector<FalseAccept> false_accepts_at(const std::vector<ScoredStream>& strea
                                    [&](const TriggerSpan& s) { return in_hit_window(t, s); });
       if (hit) continue;
       accepts.push_back({stream.name, t, peak_of_run(stream.probabilities, t, threshold, timing),
-                         word_fired_on(stream, t)});
+                         word_fired_on(stream, t), stream.noise_source});
     }
   }
   std::stable_sort(accepts.begin(), accepts.end(), [](const FalseAccept& a, const FalseAccept& b) {

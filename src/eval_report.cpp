@@ -153,11 +153,13 @@ std::string summary_table(const std::vector<ConditionResult>& results) {
 }
 
 std::string false_accepts_tsv(const std::vector<ConditionResult>& results) {
-  std::string tsv = "condition\tstream\ttime_s\tpeak_probability\tfired_on\n";
+  std::string tsv = "condition\tstream\ttime_s\tpeak_probability\tfired_on\tnoise\n";
   for (const ConditionResult& result : results) {
     for (const FalseAccept& accept : result.false_accepts) {
-      tsv += fmt::format("{}\t{}\t{:.2f}\t{:.4f}\t{}\n", result.name, accept.stream, accept.time_s,
-                         accept.peak_probability, accept.fired_on.empty() ? "-" : accept.fired_on);
+      tsv +=
+          fmt::format("{}\t{}\t{:.2f}\t{:.4f}\t{}\t{}\n", result.name, accept.stream, accept.time_s,
+                      accept.peak_probability, accept.fired_on.empty() ? "-" : accept.fired_on,
+                      accept.noise_source.empty() ? "-" : accept.noise_source);
     }
   }
   return tsv;

@@ -73,6 +73,7 @@ std::vector<ConditionResult> evaluate_mixtures(const std::shared_ptr<const Model
       streams[part] = score_audio(model, audio.samples, std::move(audio.triggers),
                                   fmt::format("snr {:g} dB, part {}", snr_db, part));
       streams[part].negatives = std::move(audio.negatives);
+      streams[part].noise_source = std::move(audio.noise_source);
     });
     ConditionResult result = summarise(fmt::format("snr_{:g}db", snr_db), streams, timing);
     result.snr_db = snr_db;

@@ -35,6 +35,8 @@ class NoiseTrack {
         gain_(db_to_amplitude(rng.uniform(config.noise_dbfs_min, config.noise_dbfs_max)) /
               std::max(rms(clip_->samples), kMinBackgroundRms)) {}
 
+  const std::string& source() const { return clip_->name; }
+
   std::vector<float> next(std::size_t length) {
     std::vector<float> out(length);
     for (float& sample : out) {
@@ -99,6 +101,7 @@ EvalAudio make_eval_part(const std::vector<SourceCollection>& positives,
   SynthRng rng(clip_seed(config.seed, static_cast<std::size_t>(part)));
   NoiseTrack noise_track(noise, config, rng);
   EvalAudio audio;
+  audio.noise_source = noise_track.source();
   for (std::size_t i = static_cast<std::size_t>(part); i < order.size(); i += config.parts) {
     const int lead_in =
         rng.integer(config.negatives_per_trigger_min, config.negatives_per_trigger_max);

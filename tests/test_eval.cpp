@@ -123,11 +123,13 @@ TEST_CASE("false accepts name the negative word they fired on, loudest first", "
     stream.probabilities[i] = 0.95f;
   stream.name = "part 0";
   stream.negatives = {{5.0, 5.5, "neg/hello.wav"}, {29.5, 30.0, "neg/stop.wav"}};
+  stream.noise_source = "noise/cat.wav";
   const std::vector<FalseAccept> accepts = false_accepts_at({stream}, 0.5f, simple_timing());
   REQUIRE(accepts.size() == 2);
   CHECK(accepts[0].time_s == Approx(45.3));
   CHECK(accepts[0].peak_probability == 0.95f);
   CHECK(accepts[0].fired_on.empty());
+  CHECK(accepts[0].noise_source == "noise/cat.wav");
   CHECK(accepts[1].time_s == Approx(30.3));
   CHECK(accepts[1].peak_probability == 0.7f);
   CHECK(accepts[1].fired_on == "neg/stop.wav");
@@ -211,6 +213,7 @@ TEST_CASE("evaluation parts share the trigger clips out exactly once and are rep
       CHECK(span.end_s - span.start_s >= 0.3 - 1e-9);
       CHECK(span.end_s + kHitToleranceAfter_s <= double(audio.samples.size()) / kSampleRate);
     }
+    CHECK(audio.noise_source == "noise/0.wav");
     // Every negative word is recorded with its clip, its full length, and between triggers.
     REQUIRE(audio.negatives.size() >= audio.triggers.size());
     for (const NegativeWord& word : audio.negatives) {
@@ -281,7 +284,7 @@ TEST_CASE("earshot eval writes its report and reproduces its numbers from the sa
   CHECK(json["conditions"][0]["at_default_threshold"]["triggers"] == 4);
   CHECK(read_text(dir / "first" / "det_curve.svg").find("<svg") == 0);
   CHECK(read_text(dir / "first" / "false_accepts.tsv")
-            .starts_with("condition\tstream\ttime_s\tpeak_probability\tfired_on\n"));
+            .starts_with("condition\tstream\ttime_s\tpeak_probability\tfired_on\tnoise\n"));
   CHECK(read_text(dir / "stdout.txt").find("miss@0.5/h") != std::string::npos);
 }
 

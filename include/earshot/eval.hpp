@@ -44,6 +44,7 @@ struct ScoredStream {
   std::vector<float> probabilities;  // one per output step, in order
   std::vector<TriggerSpan> triggers;
   std::vector<NegativeWord> negatives;  // known for mixtures; empty for recordings
+  std::string noise_source;             // the noise recording under a mixture, else ""
 };
 
 // How to turn probabilities back into detections: the model's timing and the detector's
@@ -89,6 +90,7 @@ struct FalseAccept {
   // window a trigger would get), or "" when no known word does: the noise between words,
   // or a recording, whose other sounds are not labelled.
   std::string fired_on;
+  std::string noise_source;  // the stream's noise recording (mixtures)
 };
 
 // The false accepts of `streams` at `threshold`, highest peak probability first: which
@@ -138,6 +140,7 @@ struct EvalAudio {
   std::vector<float> samples;
   std::vector<TriggerSpan> triggers;
   std::vector<NegativeWord> negatives;
+  std::string noise_source;  // the recording the noise track loops
 };
 
 // Builds part `part` of the evaluation streams: its share of the trigger clips (every
@@ -228,7 +231,7 @@ std::string model_card_markdown(const Model& model, const std::string& model_nam
                                 const nlohmann::json& context);
 
 // Every condition's false accepts at the default threshold, one per line: condition, stream,
-// time_s, peak_probability, fired_on ("-" for none; tab-separated, with a header).
+// time_s, peak_probability, fired_on ("-" for none), noise (tab-separated, with a header).
 std::string false_accepts_tsv(const std::vector<ConditionResult>& results);
 
 // Writes summary.json, curve_<name>.csv for each condition, false_accepts.tsv and
