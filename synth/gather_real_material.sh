@@ -4,6 +4,9 @@
 #   OUT/speech/manifest.tsv        file, set, speaker, licence, source
 #   OUT/backgrounds/<set>/...wav   noise of at least 10 s (short recordings are looped)
 #   OUT/backgrounds/manifest.tsv   file, set, licence, source
+#   OUT/events/<set>/...wav        short non-speech sounds, 0.1-4 s (animals, doors, beeps:
+#                                  inserted among the negatives, as a pet or a kettle would be)
+#   OUT/events/manifest.tsv        file, set, licence, source
 #   OUT/LICENCES.tsv               one line per set: set, kind, clips, licence, attribution
 #
 #   synth/gather_real_material.sh --out OUT [--shared DIR] [--seed S] [--babble N]
@@ -14,15 +17,16 @@
 #     before "_nohash_"), mycroft/<wake word>/ and mycroft/not_wake_words_*/ (negatives),
 #     noise/<family>/ (backgrounds).
 #   Debian packages, if installed (--install apt-gets the small ones: asterisk-core-sounds-
-#     en-wav, sonic-pi-samples): asterisk prompts, scratch's human sounds (speech); sonic-pi
-#     ambiences, megaglest ambience (backgrounds).
+#     en-wav, sonic-pi-samples, scratch): asterisk prompts, scratch's human sounds (speech);
+#     sonic-pi ambiences, scratch's music loops, megaglest ambience (backgrounds); scratch's
+#     animal, effect, electronic, instrument and percussion sounds (events).
 #   Made here with sox: babble (several real speech streams mixed; --babble N files of 30 s,
 #     default 12) and coloured noise, hum and fan-like noise (30 s each).
 # Deterministic for a seed. --max-per-set N keeps the first N clips of each set (by name).
 set -euo pipefail
 
 usage() {
-  sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 die() {
@@ -38,6 +42,8 @@ source "$here/lib_rng.sh"
 readonly kMinSpeechSamples=4800   # 0.3 s at 16 kHz
 readonly kMaxSpeechSamples=48000  # 3 s
 readonly kMinBackgroundS=10
+readonly kMinEventSamples=1600 # 0.1 s
+readonly kMaxEventS=4
 readonly kGeneratedS=30
 
 # ---- workers (called back through xargs) ------------------------------------------------------
@@ -50,6 +56,18 @@ convert_speech() { # source, destination
   local samples
   samples=$(soxi -s "$2" 2>/dev/null || echo 0)
   if ((samples < kMinSpeechSamples || samples > kMaxSpeechSamples)); then rm -f "$2"; fi
+}
+
+# Events: like speech, but kept from 0.1 s (a pop, a bark) and cut to their first 4 s (a
+# passing car, running water).
+convert_event() { # source, destination
+  mkdir -p "$(dirname "$2")"
+  sox -R -q "$1" -r 16000 -c 1 -b 16 "$2" \
+    silence 1 0.02 -45d reverse silence 1 0.02 -45d reverse trim 0 "$kMaxEventS" pad 0.01 0.01 \
+    2>/dev/null || true
+  local samples
+  samples=$(soxi -s "$2" 2>/dev/null || echo 0)
+  if ((samples < kMinEventSamples)); then rm -f "$2"; fi
 }
 
 # Backgrounds: 16 kHz mono 16-bit; a recording shorter than 10 s is repeated until it is not.
@@ -65,6 +83,7 @@ convert_background() { # source, destination
 if [[ ${1:-} == --worker ]]; then
   case $2 in
     speech) convert_speech "$3" "$4" ;;
+    event) convert_event "$3" "$4" ;;
     background) convert_background "$3" "$4" ;;
   esac
   exit 0
@@ -94,9 +113,9 @@ done
 command -v sox >/dev/null || die "sox is not installed (tools/install_deps.sh --data)"
 if [[ -d $out && -n $(ls -A "$out" 2>/dev/null) ]]; then
   [[ $force == 1 ]] || die "'$out' is not empty; use --force to replace it"
-  rm -rf "$out/speech" "$out/backgrounds" "$out/LICENCES.tsv"
+  rm -rf "$out/speech" "$out/backgrounds" "$out/events" "$out/LICENCES.tsv"
 fi
-mkdir -p "$out/speech" "$out/backgrounds"
+mkdir -p "$out/speech" "$out/backgrounds" "$out/events"
 out=$(cd "$out" && pwd)
 start_s=$SECONDS
 rng_seed "$seed"
@@ -107,6 +126,7 @@ licences_file=$(mktemp)
 trap 'rm -f "$jobs_file" "$licences_file"' EXIT
 speech_rows=()     # destination <TAB> set <TAB> speaker <TAB> licence <TAB> source
 background_rows=() # destination <TAB> set <TAB> licence <TAB> source
+event_rows=()      # destination <TAB> set <TAB> licence <TAB> source
 
 add_set_licence() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$licences_file"; }
 
@@ -121,6 +141,14 @@ queue_speech() { # set, speaker, licence, source[, file name]
   destination="speech/$1/$name.wav"
   printf 'speech\0%s\0%s\0' "$4" "$out/$destination" >>"$jobs_file"
   speech_rows+=("$destination"$'\t'"$1"$'\t'"$2"$'\t'"$3"$'\t'"$4")
+}
+
+queue_event() { # set, licence, source[, file name]
+  local destination name
+  name=${4:-$(basename "${3%.*}")}
+  destination="events/$1/$name.wav"
+  printf 'event\0%s\0%s\0' "$3" "$out/$destination" >>"$jobs_file"
+  event_rows+=("$destination"$'\t'"$1"$'\t'"$2"$'\t'"$3")
 }
 
 queue_background() { # set, licence, source[, file name]
@@ -188,7 +216,9 @@ gather_shared() {
 # package <TAB> kind <TAB> extended regex on the package's file list <TAB> licence
 # (sonic-pi: the drones, hums and hiss; its choir, piano and scratches are music, not rooms)
 readonly debian_sets="asterisk-core-sounds-en-wav	speech	/asterisk/sounds/en[^/]*/(dictate/|digits/|followme/|letters/|phonetic/)?[^/]+\\.wav$	CC-BY-SA-3.0
-scratch	speech	/Sounds/(Human|Vocals)/[^/]+\\.(wav|mp3)$	CC-BY-SA / MIT (see copyright)
+scratch	speech	/Sounds/(Human|Vocals)/[^/]+\\.(wav|mp3)$	CC-BY-SA-3.0
+scratch	event	/Sounds/(Animal|Effects|Electronic|Instruments|Percussion)/[^/]+\\.(wav|mp3)$	CC-BY-SA-3.0
+scratch	background	/Sounds/Music Loops/[^/]+\\.(wav|mp3)$	CC-BY-SA-3.0
 sonic-pi-samples	background	/(ambi_(drone|glass_hum|haunted_hum|sauna|soft_buzz|dark_woosh|lunar_land)|vinyl_hiss)\\.flac$	CC0-1.0
 megaglest-data	background	/ambient_sounds/[^/]+\\.(ogg|wav)$	CC-BY-SA-3.0"
 
@@ -197,8 +227,8 @@ package_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "i
 install_small_packages() {
   # Only pure data packages of about 20 MB; the larger ones in docs/materials.md are left to
   # the user.
-  local packages=(asterisk-core-sounds-en-wav sonic-pi-samples)
-  note "installing ${packages[*]} (apt-get, about 40 MB)"
+  local packages=(asterisk-core-sounds-en-wav sonic-pi-samples scratch)
+  note "installing ${packages[*]} (apt-get, about 70 MB)"
   apt-get install -y --no-install-recommends "${packages[@]}" >/dev/null ||
     note "apt-get install failed: continuing without them"
 }
@@ -217,11 +247,12 @@ gather_debian() {
       count=$((count + 1))
       # Packages reuse names across folders (digits/, letters/): keep the folder in the name.
       name="$(basename "$(dirname "$file")")_$(basename "${file%.*}")"
-      if [[ $kind == speech ]]; then
-        queue_speech "$set" "$package" "$licence (/usr/share/doc/$package/copyright)" "$file" "$name"
-      else
-        queue_background "$set" "$licence (/usr/share/doc/$package/copyright)" "$file" "$name"
-      fi
+      name=${name// /_} # scratch's "Music Loops"
+      case $kind in
+        speech) queue_speech "$set" "$package" "$licence (/usr/share/doc/$package/copyright)" "$file" "$name" ;;
+        event) queue_event "$set" "$licence (/usr/share/doc/$package/copyright)" "$file" "$name" ;;
+        *) queue_background "$set" "$licence (/usr/share/doc/$package/copyright)" "$file" "$name" ;;
+      esac
     done < <(dpkg -L "$package" | grep -E "$pattern" | LC_ALL=C sort)
     add_set_licence "$set" "$kind" "$licence" "Debian package $package, /usr/share/doc/$package/copyright"
   done <<<"$debian_sets"
@@ -322,14 +353,16 @@ write_manifest "$out/speech/manifest.tsv" $'file\tset\tspeaker\tlicence\tsource'
 speech_count=$REPLY
 write_manifest "$out/backgrounds/manifest.tsv" $'file\tset\tlicence\tsource' "${background_rows[@]}"
 background_count=$REPLY
+write_manifest "$out/events/manifest.tsv" $'file\tset\tlicence\tsource' "${event_rows[@]}"
+event_count=$REPLY
 
 {
   printf 'set\tkind\tclips\tlicence\tattribution\n'
   while IFS=$'\t' read -r set kind licence attribution; do
-    folder=$([[ $kind == speech ]] && echo speech || echo backgrounds)
+    case $kind in speech) folder=speech ;; event) folder=events ;; *) folder=backgrounds ;; esac
     count=$(find "$out/$folder/$set" -name '*.wav' 2>/dev/null | wc -l)
     printf '%s\t%s\t%s\t%s\t%s\n' "$set" "$kind" "$count" "$licence" "$attribution"
   done <"$licences_file"
 } >"$out/LICENCES.tsv"
 
-note "$speech_count speech clips, $background_count backgrounds in $out ($((SECONDS - start_s)) s); licences in $out/LICENCES.tsv"
+note "$speech_count speech clips, $background_count backgrounds, $event_count events in $out ($((SECONDS - start_s)) s); licences in $out/LICENCES.tsv"

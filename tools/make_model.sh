@@ -122,6 +122,11 @@ for dir in "$work"/raw/real/speech/*/; do
     *) ln -sfn "$dir" "$work/train/speech/$name" ;;
   esac
 done
+# Short sounds (animals, doors, beeps) are all for training: they join the negatives.
+if compgen -G "$work/raw/real/events/*/" >/dev/null; then
+  mkdir -p "$work/train/events"
+  for dir in "$work"/raw/real/events/*/; do ln -sfn "$dir" "$work/train/events/$(basename "$dir")"; done
+fi
 for dir in "$work"/raw/real/backgrounds/*/; do
   name=$(basename "$dir")
   case $name in
@@ -137,6 +142,7 @@ step 6 "synthesizing $clips training clips"
 negatives=()
 [[ -d $work/train/near_miss ]] && negatives+=(--negatives "$work/train/near_miss:2")
 negatives+=(--negatives "$work/train/generic:2" --negatives "$work/train/speech:1")
+[[ -d $work/train/events ]] && negatives+=(--negatives "$work/train/events:1")
 "$earshot" synth --triggers "$work/train/trigger" "${negatives[@]}" \
   --backgrounds "$work/train/backgrounds" --count "$clips" --seed "$seed" --max-negatives 4 \
   --label-window-s 0.5 --out "$work/dataset" --quiet
