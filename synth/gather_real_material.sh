@@ -143,21 +143,18 @@ queue_speech() { # set, speaker, licence, source[, file name]
   speech_rows+=("$destination"$'\t'"$1"$'\t'"$2"$'\t'"$3"$'\t'"$4")
 }
 
-queue_event() { # set, licence, source[, file name]
-  local destination name
-  name=${4:-$(basename "${3%.*}")}
-  destination="events/$1/$name.wav"
-  printf 'event\0%s\0%s\0' "$3" "$out/$destination" >>"$jobs_file"
-  event_rows+=("$destination"$'\t'"$1"$'\t'"$2"$'\t'"$3")
+# Events and backgrounds share a manifest layout: destination, set, licence, source.
+queue_non_speech() { # kind (event|background), set, licence, source[, file name]
+  local destination name folder row
+  name=${5:-$(basename "${4%.*}")}
+  folder=$([[ $1 == event ]] && echo events || echo backgrounds)
+  destination="$folder/$2/$name.wav"
+  printf '%s\0%s\0%s\0' "$1" "$4" "$out/$destination" >>"$jobs_file"
+  row="$destination"$'\t'"$2"$'\t'"$3"$'\t'"$4"
+  if [[ $1 == event ]]; then event_rows+=("$row"); else background_rows+=("$row"); fi
 }
-
-queue_background() { # set, licence, source[, file name]
-  local destination name
-  name=${4:-$(basename "${3%.*}")}
-  destination="backgrounds/$1/$name.wav"
-  printf 'background\0%s\0%s\0' "$3" "$out/$destination" >>"$jobs_file"
-  background_rows+=("$destination"$'\t'"$1"$'\t'"$2"$'\t'"$3")
-}
+queue_event() { queue_non_speech event "$@"; }           # set, licence, source[, file name]
+queue_background() { queue_non_speech background "$@"; } # set, licence, source[, file name]
 
 # ---- the shared data folder -------------------------------------------------------------------
 gather_shared() {
