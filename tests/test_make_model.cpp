@@ -41,6 +41,16 @@ TEST_CASE("make_model.sh --tiny turns a new word into a calibrated model with a 
   CHECK(card.str().find("# Model card: `computer.earshot`") != std::string::npos);
   CHECK(card.str().find("| snr_10db |") != std::string::npos);
   CHECK(fs::exists(dir / "computer.work" / "evaluation" / "det_curve.svg"));
+  // Non-speech sound events (Debian's scratch, installed for the tests) joined the negatives.
+  const fs::path events = dir / "computer.work" / "raw" / "real" / "events" / "manifest.tsv";
+  std::ifstream events_manifest(events);
+  std::string header, first_event;
+  CHECK(std::getline(events_manifest, header));
+  CHECK(std::getline(events_manifest, first_event));
+  std::ifstream synth_config_file(dir / "computer.work" / "dataset" / "synth_config.json");
+  std::stringstream synth_config;
+  synth_config << synth_config_file.rdbuf();
+  CHECK(synth_config.str().find("train/events:1") != std::string::npos);
 
   // No negative holds the whole word: "computers" or "the computer" would be detections.
   for (const char* list : {"near_miss_words.txt", "generic_words.txt"}) {

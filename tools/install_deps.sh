@@ -19,6 +19,7 @@ test_packages=(
   espeak-ng sox libsox-fmt-all
   pulseaudio pulseaudio-utils libasound2-plugins alsa-utils
   "${accented_test_voices[@]}"
+  scratch # its sound events, for the make_model.sh test
 )
 data_packages=(
   espeak-ng sox libsox-fmt-all flite
