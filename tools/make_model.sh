@@ -9,7 +9,8 @@
 #   1. install the packages and build earshot
 #   2. WORD spoken by every TTS voice (synth/make_tts_clips.sh)
 #   3. near-miss and generic negative words in the same voices (synth/make_negative_words.sh)
-#   4. real speech and noise (synth/gather_real_material.sh, from ../shared/data)
+#   4. real speech, noise and sound events (synth/gather_real_material.sh, from ../shared/data
+#      and Debian packages; the events join the training negatives)
 #   5. hold out whole voices (default: festival slt-HTS, flite rms, espeak-ng en-gb-scotland),
 #      four real speech sets and one real noise family for evaluation
 #   6. synthesize the training clips (earshot synth)
@@ -43,7 +44,7 @@ while [[ $# -gt 0 ]]; do
     --near-miss) near_miss=$2; shift 2 ;;
     --holdout) holdout=$2; shift 2 ;;
     --shared) shared=$2; shift 2 ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option '$1' (see --help)" ;;
     *) [[ -z $word ]] || die "one word or phrase only (quote a phrase)"; word=$1; shift ;;
   esac
