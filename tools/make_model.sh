@@ -99,7 +99,7 @@ step 3 "negative words in the same voices"
   "$repo/synth/make_negative_words.sh" --word "$word" --out "$work/raw/negatives" \
     "${tts_args[@]}" "${negative_args[@]}"
 
-step 4 "real speech and noise"
+step 4 "real speech, noise and sound events"
 [[ -f $work/raw/real/LICENCES.tsv ]] ||
   "$repo/synth/gather_real_material.sh" --out "$work/raw/real" "${real_args[@]}"
 
