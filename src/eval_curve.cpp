@@ -1,6 +1,7 @@
 // The threshold sweep: from stored probabilities to miss rate and false accepts per hour.
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "earshot/eval.hpp"
 
@@ -90,6 +91,26 @@ std::string word_fired_on(const ScoredStream& stream, double time_s) {
 }
 
 }  // namespace
+
+std::vector<VoiceMisses> misses_by_voice(const std::vector<ScoredStream>& streams, float threshold,
+                                         const DetectionTiming& timing) {
+  std::map<std::string, VoiceMisses> by_voice;
+  for (const ScoredStream& stream : streams) {
+    const std::vector<double> times = detection_times(stream.probabilities, threshold, timing);
+    for (const TriggerSpan& trigger : stream.triggers) {
+      VoiceMisses& voice = by_voice[trigger.voice];
+      voice.voice = trigger.voice;
+      ++voice.triggers;
+      if (std::none_of(times.begin(), times.end(),
+                       [&](double t) { return in_hit_window(t, trigger); }))
+        ++voice.misses;
+    }
+  }
+  std::vector<VoiceMisses> result;
+  for (auto& [name, voice] : by_voice)
+    result.push_back(voice);
+  return result;
+}
 
 std::vector<FalseAccept> false_accepts_at(const std::vector<ScoredStream>& streams, float threshold,
                                           const DetectionTiming& timing) {

@@ -27,6 +27,24 @@ nlohmann::json point_json(const OperatingPoint& point) {
           {"fa_per_hour", point.fa_per_hour()}};
 }
 
+// Per base voice: trigger words, misses at the default threshold and at the threshold that
+// meets kPerVoiceFaPerHour.
+nlohmann::json by_voice_json(const ConditionResult& result) {
+  nlohmann::json voices = nlohmann::json::array();
+  for (std::size_t i = 0; i < result.by_voice_at_default.size(); ++i) {
+    const VoiceMisses& at_default = result.by_voice_at_default[i];
+    const VoiceMisses& at_target = result.by_voice_at_per_voice_fa[i];
+    voices.push_back(
+        {{"voice", at_default.voice},
+         {"triggers", at_default.triggers},
+         {"misses_at_default_threshold", at_default.misses},
+         {"misses_at_" + fa_key(kPerVoiceFaPerHour) + "_fa_per_hour", at_target.misses},
+         {"threshold_at_" + fa_key(kPerVoiceFaPerHour) + "_fa_per_hour",
+          result.threshold_at_per_voice_fa}});
+  }
+  return voices;
+}
+
 }  // namespace
 
 nlohmann::json summary_json(const std::vector<ConditionResult>& results,
@@ -43,6 +61,7 @@ nlohmann::json summary_json(const std::vector<ConditionResult>& results,
                                 {"miss_rate_at_fa_per_hour", miss_rates},
                                 {"at_default_threshold", point_json(result.at_default_threshold)}};
     if (result.has_snr) condition["snr_db"] = result.snr_db;
+    condition["by_voice"] = by_voice_json(result);
     conditions.push_back(condition);
   }
   return {{"context", context}, {"conditions", conditions}};
@@ -149,6 +168,16 @@ std::string summary_table(const std::vector<ConditionResult>& results) {
   std::string table = line(summary_table_header());
   for (const ConditionResult& r : results)
     table += line(summary_cells(r));
+  // With several voices, which of them the misses come from.
+  for (const ConditionResult& r : results) {
+    if (r.by_voice_at_per_voice_fa.size() < 2) continue;
+    table += fmt::format("{} misses per voice at {:g} FA/h (threshold {:.4f}):", r.name,
+                         kPerVoiceFaPerHour, r.threshold_at_per_voice_fa);
+    for (const VoiceMisses& voice : r.by_voice_at_per_voice_fa)
+      table += fmt::format("  {} {}/{}", voice.voice.empty() ? "(unknown)" : voice.voice,
+                           voice.misses, voice.triggers);
+    table += "\n";
+  }
   return table;
 }
 

@@ -66,7 +66,8 @@ TriggerSpan append_word(std::vector<float>& stream, const SourceClip& word, Nois
   mix_at_snr(piece, background, word.samples, gap, config.snr_db);
   const std::size_t word_start = stream.size() + gap;
   stream.insert(stream.end(), piece.begin(), piece.end());
-  return {double(word_start) / kSampleRate, double(word_start + word.samples.size()) / kSampleRate};
+  return {double(word_start) / kSampleRate, double(word_start + word.samples.size()) / kSampleRate,
+          ""};
 }
 
 void append_negative(EvalAudio& audio, const SourceClip& word, NoiseTrack& noise,
@@ -109,8 +110,10 @@ EvalAudio make_eval_part(const std::vector<SourceCollection>& positives,
       append_negative(audio, *negative_clips[rng.index(negative_clips.size())], noise_track, config,
                       rng);
     }
-    audio.triggers.push_back(
-        append_word(audio.samples, *trigger_clips[order[i]], noise_track, config, rng));
+    const SourceClip& trigger = *trigger_clips[order[i]];
+    TriggerSpan span = append_word(audio.samples, trigger, noise_track, config, rng);
+    span.voice = trigger.voice.substr(0, trigger.voice.find('+'));  // the variant's base voice
+    audio.triggers.push_back(std::move(span));
   }
   const std::size_t negative_only_samples =
       seconds_to_samples(config.min_negative_hours * 3600.0 / config.parts);

@@ -88,7 +88,7 @@ TEST_CASE("a detection inside [word start, word end + 0.5 s] is a hit, any other
           "[eval]") {
   // Trigger word at 10.0-10.6 s. A run starting at step 105 fires on step 106, available at
   // 10.8 s: inside the window. A run at step 300 fires at 30.3 s: a false accept.
-  const ScoredStream stream = stream_with_peaks({105, 300}, 0.9f, {TriggerSpan{10.0, 10.6}});
+  const ScoredStream stream = stream_with_peaks({105, 300}, 0.9f, {TriggerSpan{10.0, 10.6, ""}});
   const OperatingPoint point = score_at_threshold({stream}, 0.5f, simple_timing());
   CHECK(point.triggers == 1);
   CHECK(point.misses == 0);
@@ -101,14 +101,14 @@ TEST_CASE("a detection inside [word start, word end + 0.5 s] is a hit, any other
 TEST_CASE("a detection later than 0.5 s after the word's end misses it and is a false accept",
           "[eval]") {
   // Fires on step 110, available at 11.2 s > 10.6 + 0.5.
-  const ScoredStream stream = stream_with_peaks({109}, 0.9f, {TriggerSpan{10.0, 10.6}});
+  const ScoredStream stream = stream_with_peaks({109}, 0.9f, {TriggerSpan{10.0, 10.6, ""}});
   const OperatingPoint point = score_at_threshold({stream}, 0.5f, simple_timing());
   CHECK(point.misses == 1);
   CHECK(point.false_accepts == 1);
 }
 
 TEST_CASE("raising the threshold above a peak turns its detection off", "[eval]") {
-  const ScoredStream stream = stream_with_peaks({105, 300}, 0.7f, {TriggerSpan{10.0, 10.6}});
+  const ScoredStream stream = stream_with_peaks({105, 300}, 0.7f, {TriggerSpan{10.0, 10.6, ""}});
   const OperatingPoint low = score_at_threshold({stream}, 0.6f, simple_timing());
   const OperatingPoint high = score_at_threshold({stream}, 0.8f, simple_timing());
   CHECK((low.misses == 0 && low.false_accepts == 1));
@@ -118,7 +118,7 @@ TEST_CASE("raising the threshold above a peak turns its detection off", "[eval]"
 TEST_CASE("false accepts name the negative word they fired on, loudest first", "[eval]") {
   // A hit at 10.8 s (not listed); a run of 0.7 at step 300 fires at 30.3 s, 0.3 s after the
   // word "stop" ended; a run of 0.95 at step 450 fires at 45.3 s with no word near it.
-  ScoredStream stream = stream_with_peaks({105, 300}, 0.7f, {TriggerSpan{10.0, 10.6}});
+  ScoredStream stream = stream_with_peaks({105, 300}, 0.7f, {TriggerSpan{10.0, 10.6, ""}});
   for (std::size_t i = 450; i < 454; ++i)
     stream.probabilities[i] = 0.95f;
   stream.name = "part 0";
@@ -135,6 +135,20 @@ TEST_CASE("false accepts name the negative word they fired on, loudest first", "
   CHECK(accepts[1].fired_on == "neg/stop.wav");
   CHECK(accepts[1].stream == "part 0");
   CHECK(false_accepts_at({stream}, 0.8f, simple_timing()).size() == 1);
+}
+
+TEST_CASE("misses are counted per voice, so a voice the model cannot hear stands out", "[eval]") {
+  // Three words: voice "a" at 10 s and 40 s (both heard), voice "b" at 20 s (no peak).
+  ScoredStream stream = stream_with_peaks(
+      {105, 405}, 0.9f, {{10.0, 10.6, "b"}, {20.0, 20.6, "a"}, {40.0, 40.6, "a"}});
+  stream.triggers[0].voice = "a";  // the peak at step 105 belongs to the word at 10 s
+  stream.triggers[1].voice = "b";
+  const std::vector<VoiceMisses> voices = misses_by_voice({stream}, 0.5f, simple_timing());
+  REQUIRE(voices.size() == 2);
+  CHECK(voices[0].voice == "a");
+  CHECK((voices[0].triggers == 2 && voices[0].misses == 0));
+  CHECK(voices[1].voice == "b");
+  CHECK((voices[1].triggers == 1 && voices[1].misses == 1));
 }
 
 TEST_CASE("the sweep covers the threshold range in increasing order", "[eval]") {
@@ -195,7 +209,9 @@ TEST_CASE("evaluation parts share the trigger clips out exactly once and are rep
   std::vector<std::vector<float>> triggers;
   for (int i = 0; i < 10; ++i)
     triggers.push_back(testing::tone_burst(0.3 + 0.01 * i, 0, 0.3, 1000));
-  const std::vector<SourceCollection> positives = {collection_of(triggers, "pos")};
+  std::vector<SourceCollection> positives = {collection_of(triggers, "pos")};
+  for (std::size_t i = 0; i < positives[0].clips.size(); ++i)
+    positives[0].clips[i].voice = i % 2 == 0 ? "espeak-ng:en-us+m3" : "flite:rms";
   const std::vector<SourceCollection> negatives = {collection_of(tone_words(3000, 3), "neg")};
   const std::vector<SourceCollection> noise = {collection_of({white_noise(3, 1)}, "noise")};
   EvalStreamConfig config;
@@ -212,6 +228,7 @@ TEST_CASE("evaluation parts share the trigger clips out exactly once and are rep
     for (const TriggerSpan& span : audio.triggers) {
       CHECK(span.end_s - span.start_s >= 0.3 - 1e-9);
       CHECK(span.end_s + kHitToleranceAfter_s <= double(audio.samples.size()) / kSampleRate);
+      CHECK((span.voice == "espeak-ng:en-us" || span.voice == "flite:rms"));  // base voices
     }
     CHECK(audio.noise_source == "noise/0.wav");
     // Every negative word is recorded with its clip, its full length, and between triggers.
@@ -282,6 +299,11 @@ TEST_CASE("earshot eval writes its report and reproduces its numbers from the sa
   CHECK(json["conditions"][0]["snr_db"] == 10.0);
   CHECK(json["conditions"][0]["miss_rate_at_fa_per_hour"].contains("0.5"));
   CHECK(json["conditions"][0]["at_default_threshold"]["triggers"] == 4);
+  // Clips without a voice manifest count under the voice "".
+  REQUIRE(json["conditions"][0]["by_voice"].size() == 1);
+  CHECK(json["conditions"][0]["by_voice"][0]["voice"] == "");
+  CHECK(json["conditions"][0]["by_voice"][0]["triggers"] == 4);
+  CHECK(json["conditions"][0]["by_voice"][0].contains("misses_at_0.5_fa_per_hour"));
   CHECK(read_text(dir / "first" / "det_curve.svg").find("<svg") == 0);
   CHECK(read_text(dir / "first" / "false_accepts.tsv")
             .starts_with("condition\tstream\ttime_s\tpeak_probability\tfired_on\tnoise\n"));

@@ -28,6 +28,7 @@ namespace earshot {
 struct TriggerSpan {
   double start_s = 0;
   double end_s = 0;
+  std::string voice;  // its base voice (manifest voice up to any "+variant"), "" if unknown
 };
 
 // A negative word of an evaluation stream: where it lies and the clip it came from.
@@ -80,6 +81,17 @@ std::vector<double> detection_times(const std::vector<float>& probabilities, flo
 // Scores `streams` at one threshold.
 OperatingPoint score_at_threshold(const std::vector<ScoredStream>& streams, float threshold,
                                   const DetectionTiming& timing);
+
+// The trigger words of one base voice and how many of them were missed.
+struct VoiceMisses {
+  std::string voice;
+  std::size_t triggers = 0;
+  std::size_t misses = 0;
+};
+
+// Misses at `threshold` per base voice, in voice-name order: which voices a model cannot hear.
+std::vector<VoiceMisses> misses_by_voice(const std::vector<ScoredStream>& streams, float threshold,
+                                         const DetectionTiming& timing);
 
 // A detection outside every trigger's hit window, and what it fired on.
 struct FalseAccept {
@@ -200,7 +212,14 @@ struct ConditionResult {
   std::vector<OperatingPoint> curve;
   OperatingPoint at_default_threshold;
   std::vector<FalseAccept> false_accepts;  // at the default threshold, loudest first
+  // Per base voice of the trigger words: at the default threshold, and at the threshold
+  // that meets kPerVoiceFaPerHour on this condition (the headline operating point).
+  std::vector<VoiceMisses> by_voice_at_default;
+  float threshold_at_per_voice_fa = 0;
+  std::vector<VoiceMisses> by_voice_at_per_voice_fa;
 };
+
+inline constexpr double kPerVoiceFaPerHour = 0.5;
 
 // The miss rates at these FA/h are the headline figures.
 inline constexpr double kReportedFaPerHour[] = {0.1, 0.5, 1.0};
