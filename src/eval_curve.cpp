@@ -36,6 +36,18 @@ bool in_hit_window(double time_s, const TriggerSpan& trigger) {
   return time_s >= trigger.start_s && time_s <= trigger.end_s + kHitToleranceAfter_s;
 }
 
+// A trigger word is hit when some detection falls in its window.
+bool is_hit(const TriggerSpan& trigger, const std::vector<double>& detection_times_s) {
+  return std::any_of(detection_times_s.begin(), detection_times_s.end(),
+                     [&](double t) { return in_hit_window(t, trigger); });
+}
+
+// A detection is a false accept when it falls in no trigger word's window.
+bool is_false_accept(double time_s, const std::vector<TriggerSpan>& triggers) {
+  return std::none_of(triggers.begin(), triggers.end(),
+                      [&](const TriggerSpan& trigger) { return in_hit_window(time_s, trigger); });
+}
+
 // Seconds of `stream` outside every trigger's hit window.
 double negative_seconds(const ScoredStream& stream) {
   double covered_s = 0;
@@ -55,15 +67,11 @@ OperatingPoint score_at_threshold(const std::vector<ScoredStream>& streams, floa
   for (const ScoredStream& stream : streams) {
     const std::vector<double> times = detection_times(stream.probabilities, threshold, timing);
     for (const TriggerSpan& trigger : stream.triggers) {
-      const bool hit = std::any_of(times.begin(), times.end(),
-                                   [&](double t) { return in_hit_window(t, trigger); });
       ++point.triggers;
-      if (!hit) ++point.misses;
+      if (!is_hit(trigger, times)) ++point.misses;
     }
     for (const double t : times) {
-      const bool inside = std::any_of(stream.triggers.begin(), stream.triggers.end(),
-                                      [&](const TriggerSpan& s) { return in_hit_window(t, s); });
-      if (!inside) ++point.false_accepts;
+      if (is_false_accept(t, stream.triggers)) ++point.false_accepts;
     }
     point.negative_hours += negative_seconds(stream) / 3600.0;
   }
@@ -101,9 +109,7 @@ std::vector<VoiceMisses> misses_by_voice(const std::vector<ScoredStream>& stream
       VoiceMisses& voice = by_voice[trigger.voice];
       voice.voice = trigger.voice;
       ++voice.triggers;
-      if (std::none_of(times.begin(), times.end(),
-                       [&](double t) { return in_hit_window(t, trigger); }))
-        ++voice.misses;
+      if (!is_hit(trigger, times)) ++voice.misses;
     }
   }
   std::vector<VoiceMisses> result;
@@ -117,9 +123,7 @@ std::vector<FalseAccept> false_accepts_at(const std::vector<ScoredStream>& strea
   std::vector<FalseAccept> accepts;
   for (const ScoredStream& stream : streams) {
     for (const double t : detection_times(stream.probabilities, threshold, timing)) {
-      const bool hit = std::any_of(stream.triggers.begin(), stream.triggers.end(),
-                                   [&](const TriggerSpan& s) { return in_hit_window(t, s); });
-      if (hit) continue;
+      if (!is_false_accept(t, stream.triggers)) continue;
       accepts.push_back({stream.name, t, peak_of_run(stream.probabilities, t, threshold, timing),
                          word_fired_on(stream, t), stream.noise_source});
     }
