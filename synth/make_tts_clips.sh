@@ -57,15 +57,31 @@ render_festival_batch() { # out_dir, batch file (scheme)
   festival -b "$2" >/dev/null 2>&1 || echo "make_tts_clips.sh: festival batch $2 failed" >&2
 }
 
-# Where speech starts and ends: -50 dBFS keeps soft consonants. The Indian-language voices
-# were recorded with a noise floor near -40 dBFS and the Catalan one with breath before the
-# word; their thresholds sit just above that, or the label would land long after the word.
+# The accented voices (festival's non-English ones): voice, the language of its respellings,
+# the text encoding its front end reads (the Marathi voice reads the Hindi respellings: both
+# are Devanagari), and the level in dBFS where its speech starts and ends. -50 dBFS keeps
+# soft consonants; the Indian-language voices were recorded with a noise floor near -40 dBFS
+# and the Catalan one breathes before the word, so theirs sit just above that, or the label
+# would land long after the word.
+accented_voice_table() {
+  printf '%s\n' "czech_dita cs ISO-8859-2 -50" "czech_krb cs ISO-8859-2 -50" \
+    "czech_machac cs ISO-8859-2 -50" "czech_ph cs ISO-8859-2 -50" \
+    "suo_fi_lj_diphone fi ISO-8859-1 -50" "hy_fi_mv_diphone fi ISO-8859-1 -50" \
+    "lp_diphone it ISO-8859-1 -50" "pc_diphone it ISO-8859-1 -50" \
+    "upc_ca_ona_hts ca ISO-8859-1 -40" "msu_ru_nsh_clunits ru UTF-8 -50" \
+    "hindi_NSK_diphone hi UTF-8 -33" "marathi_NSK_diphone hi UTF-8 -33" \
+    "telugu_NSK_diphone te UTF-8 -33"
+}
+
 silence_threshold_db() { # voice
-  case $1 in
-    *_NSK_diphone) echo -33 ;;
-    upc_ca_ona_hts) echo -40 ;;
-    *) echo -50 ;;
-  esac
+  local name language encoding level
+  while read -r name language encoding level; do
+    if [[ $name == "$1" ]]; then
+      echo "$level"
+      return
+    fi
+  done < <(accented_voice_table)
+  echo -50
 }
 
 # Resample to 16 kHz mono 16-bit, shift pitch where the engine could not, trim silence at
@@ -173,19 +189,10 @@ festival_voices() {
   done
   return 0
 }
-# The accented voices: voice <TAB> language of its respellings <TAB> encoding its text
-# front end reads (the Marathi voice reads the Hindi respellings: both are Devanagari).
-accented_voice_table() {
-  printf '%s\n' "czech_dita cs ISO-8859-2" "czech_krb cs ISO-8859-2" "czech_machac cs ISO-8859-2" \
-    "czech_ph cs ISO-8859-2" "suo_fi_lj_diphone fi ISO-8859-1" "hy_fi_mv_diphone fi ISO-8859-1" \
-    "lp_diphone it ISO-8859-1" "pc_diphone it ISO-8859-1" "upc_ca_ona_hts ca ISO-8859-1" \
-    "msu_ru_nsh_clunits ru UTF-8" "hindi_NSK_diphone hi UTF-8" "marathi_NSK_diphone hi UTF-8" \
-    "telugu_NSK_diphone te UTF-8"
-}
 declare -A voice_language=() voice_encoding=() respelling=()
 festival-accented_voices() {
-  local voice language encoding
-  while read -r voice language encoding; do
+  local voice _
+  while read -r voice _; do
     festival_voice_installed "$voice" && echo "$voice"
   done < <(accented_voice_table)
   return 0
@@ -221,7 +228,7 @@ for engine in flite festival festival-accented; do
 done
 if want_engine festival-accented festival && [[ -n $(festival-accented_voices) ]]; then
   [[ -r $respellings ]] || die "cannot read the respellings '$respellings'"
-  while read -r voice language encoding; do
+  while read -r voice language encoding _; do
     voice_language[$voice]=$language voice_encoding[$voice]=$encoding
   done < <(accented_voice_table)
   while IFS=$'\t' read -r language text_key spoken; do
