@@ -24,6 +24,7 @@ test_packages=(
 data_packages=(
   espeak-ng sox libsox-fmt-all flite
   festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts festlex-cmu festlex-poslex
+  scratch # sound events and music loops (synth/gather_real_material.sh)
 )
 # make_tts_clips.sh --engines ...,festival-accented (synth/respellings.tsv): Czech, Finnish,
 # Italian, Catalan, Russian (179 MB), Hindi, Marathi, Telugu voices.
