@@ -20,11 +20,13 @@ test_packages=(
   pulseaudio pulseaudio-utils libasound2-plugins alsa-utils
   "${accented_test_voices[@]}"
   scratch # its sound events, for the make_model.sh test
+  praat   # synth/make_pseudo_speakers.sh's test
 )
 data_packages=(
   espeak-ng sox libsox-fmt-all flite
   festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts festlex-cmu festlex-poslex
   scratch # sound events and music loops (synth/gather_real_material.sh)
+  praat   # new speakers from TTS voices (synth/make_pseudo_speakers.sh)
 )
 # make_tts_clips.sh --engines ...,festival-accented (synth/respellings.tsv): Czech, Finnish,
 # Italian, Catalan, Russian (179 MB), Hindi, Marathi, Telugu voices.
