@@ -17,16 +17,20 @@
 #     before "_nohash_"), mycroft/<wake word>/ and mycroft/not_wake_words_*/ (negatives),
 #     noise/<family>/ (backgrounds).
 #   Debian packages, if installed (--install apt-gets the small ones: asterisk-core-sounds-
-#     en-wav, sonic-pi-samples, scratch): asterisk prompts, scratch's human sounds (speech);
-#     sonic-pi ambiences, scratch's music loops, megaglest ambience (backgrounds); scratch's
-#     animal, effect, electronic, instrument and percussion sounds (events).
+#     en-wav, sonic-pi-samples, scratch, ktuberling-data, klettres-data, tuxpaint-data;
+#     megaglest-data, 242 MB, is left to the user): asterisk prompts,
+#     scratch's human sounds, ktuberling's words and klettres' letters and syllables in many
+#     languages (speech);
+#     sonic-pi ambiences, scratch's music loops, megaglest's day, night, rain and wind
+#     (backgrounds); scratch's animal, effect, electronic, instrument and percussion sounds,
+#     megaglest's animal calls and water, tuxpaint's tool sounds (events).
 #   Made here with sox: babble (several real speech streams mixed; --babble N files of 30 s,
 #     default 12) and coloured noise, hum and fan-like noise (30 s each).
 # Deterministic for a seed. --max-per-set N keeps the first N clips of each set (by name).
 set -euo pipefail
 
 usage() {
-  sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 die() {
@@ -210,29 +214,45 @@ gather_shared() {
 }
 
 # ---- Debian packages --------------------------------------------------------------------------
-# package <TAB> kind <TAB> extended regex on the package's file list <TAB> licence
-# (sonic-pi: the drones, hums and hiss; its choir, piano and scratches are music, not rooms)
-readonly debian_sets="asterisk-core-sounds-en-wav	speech	/asterisk/sounds/en[^/]*/(dictate/|digits/|followme/|letters/|phonetic/)?[^/]+\\.wav$	CC-BY-SA-3.0
-scratch	speech	/Sounds/(Human|Vocals)/[^/]+\\.(wav|mp3)$	CC-BY-SA-3.0
-scratch	event	/Sounds/(Animal|Effects|Electronic|Instruments|Percussion)/[^/]+\\.(wav|mp3)$	CC-BY-SA-3.0
-scratch	background	/Sounds/Music Loops/[^/]+\\.(wav|mp3)$	CC-BY-SA-3.0
-sonic-pi-samples	background	/(ambi_(drone|glass_hum|haunted_hum|sauna|soft_buzz|dark_woosh|lunar_land)|vinyl_hiss)\\.flac$	CC0-1.0
-megaglest-data	background	/ambient_sounds/[^/]+\\.(ogg|wav)$	CC-BY-SA-3.0"
+# package <TAB> kind <TAB> extended regex on the package's file list <TAB> licence <TAB> how
+# many trailing path parts name a clip (packages reuse names across folders: digits/1,
+# letters/1; en/alpha/A, fr/alpha/A)
+# (sonic-pi: the drones, hums and hiss; its choir, piano and scratches are music, not rooms;
+# ktuberling and klettres: people saying everyday words, letters and syllables in 25 and 20
+# languages, many voices and phonemes that no English TTS voice has)
+readonly debian_sets="asterisk-core-sounds-en-wav	speech	/asterisk/sounds/en[^/]*/(dictate/|digits/|followme/|letters/|phonetic/)?[^/]+\\.wav$	CC-BY-SA-3.0	2
+scratch	speech	/Sounds/(Human|Vocals)/[^/]+\\.(wav|mp3)$	CC-BY-SA-3.0	2
+ktuberling-data	speech	/ktuberling/sounds/[^/]+/[^/]+\\.(ogg|wav)$	GPL-2+	2
+klettres-data	speech	/klettres/[^/]+/(alpha|syllab)/[^/]+\\.(ogg|wav)$	GPL-2+	3
+scratch	event	/Sounds/(Animal|Effects|Electronic|Instruments|Percussion)/[^/]+\\.(wav|mp3)$	CC-BY-SA-3.0	2
+scratch	background	/Sounds/Music Loops/[^/]+\\.(wav|mp3)$	CC-BY-SA-3.0	2
+sonic-pi-samples	background	/(ambi_(drone|glass_hum|haunted_hum|sauna|soft_buzz|dark_woosh|lunar_land)|vinyl_hiss)\\.flac$	CC0-1.0	2
+megaglest-data	background	/tilesets/[^/]+/sounds/(day|night|nightime|sunny_day|desertday|rain|wind|hell)\\.(ogg|wav)$	CC-BY-SA-3.0	3
+megaglest-data	event	(/tilesets/[^/]+/sounds/(owl|rooster|chicken|wolf|hawk|mudchute_cow_1)|/water_sounds/water[0-9])\\.(ogg|wav)$	CC-BY-SA-3.0	3
+tuxpaint-data	event	/tuxpaint/sounds/(bubble|click|eraser[12]|fill|flip|grow|harp|keyclick|line_(end|start)|mirror|paint[1-4]|scroll|shrink|stamp|thick|thin|typewriterbell)\\.(wav|ogg)$	GPL-2+	2"
 
 package_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 install_small_packages() {
-  # Only pure data packages of about 20 MB; the larger ones in docs/materials.md are left to
+  # Only pure data packages of 50 MB at most; the larger ones in docs/materials.md are left to
   # the user.
-  local packages=(asterisk-core-sounds-en-wav sonic-pi-samples scratch)
-  note "installing ${packages[*]} (apt-get, about 70 MB)"
+  local packages=(asterisk-core-sounds-en-wav sonic-pi-samples scratch ktuberling-data klettres-data
+    tuxpaint-data)
+  note "installing ${packages[*]} (apt-get, about 170 MB)"
   apt-get install -y --no-install-recommends "${packages[@]}" >/dev/null ||
     note "apt-get install failed: continuing without them"
 }
 
+# The last `parts` parts of the path, joined by "_", without the extension and spaces.
+clip_name() { # path parts
+  local name
+  name=$(awk -F/ -v n="$2" '{ s = $NF; for (i = 1; i < n; i++) s = $(NF - i) "_" s; print s }' <<<"${1%.*}")
+  echo "${name// /_}" # scratch's "Music Loops"
+}
+
 gather_debian() {
-  local package kind pattern licence file set
-  while IFS=$'\t' read -r package kind pattern licence; do
+  local package kind pattern licence name_parts file set name
+  while IFS=$'\t' read -r package kind pattern licence name_parts; do
     if ! package_installed "$package"; then
       note "Debian package $package not installed: skipping it"
       continue
@@ -242,9 +262,7 @@ gather_debian() {
     while IFS= read -r file; do
       if ((max_per_set > 0 && count >= max_per_set)); then break; fi
       count=$((count + 1))
-      # Packages reuse names across folders (digits/, letters/): keep the folder in the name.
-      name="$(basename "$(dirname "$file")")_$(basename "${file%.*}")"
-      name=${name// /_} # scratch's "Music Loops"
+      name=$(clip_name "$file" "$name_parts")
       case $kind in
         speech) queue_speech "$set" "$package" "$licence (/usr/share/doc/$package/copyright)" "$file" "$name" ;;
         event) queue_event "$set" "$licence (/usr/share/doc/$package/copyright)" "$file" "$name" ;;

@@ -21,11 +21,13 @@ test_packages=(
   "${accented_test_voices[@]}"
   scratch # its sound events, for the make_model.sh test
   praat   # synth/make_pseudo_speakers.sh's test
+  ktuberling-data klettres-data tuxpaint-data # synth/gather_real_material.sh's test
 )
 data_packages=(
   espeak-ng sox libsox-fmt-all flite
   festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts festlex-cmu festlex-poslex
   scratch # sound events and music loops (synth/gather_real_material.sh)
+  ktuberling-data klettres-data tuxpaint-data # words in 25 languages, letters, tool sounds
   praat   # new speakers from TTS voices (synth/make_pseudo_speakers.sh)
 )
 # make_tts_clips.sh --engines ...,festival-accented (synth/respellings.tsv): Czech, Finnish,
