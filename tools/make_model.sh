@@ -13,7 +13,8 @@
 #      and Debian packages; the events join the training negatives)
 #   5. hold out whole voices (default: festival slt-HTS, flite rms, espeak-ng en-gb-scotland),
 #      four real speech sets and one real noise family for evaluation
-#   6. synthesize the training clips (earshot synth)
+#   6. re-voice the training voices' clips as new speakers (synth/make_pseudo_speakers.sh) and
+#      synthesize the training clips (earshot synth)
 #   7. train (earshot train)
 #   8. evaluate on the held-out voices, speech and noise at 10 dB (earshot eval), set the
 #      default threshold to the one meeting --target-fa-per-hour (default 0.5), and write
@@ -44,7 +45,7 @@ while [[ $# -gt 0 ]]; do
     --near-miss) near_miss=$2; shift 2 ;;
     --holdout) holdout=$2; shift 2 ;;
     --shared) shared=$2; shift 2 ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option '$1' (see --help)" ;;
     *) [[ -z $word ]] || die "one word or phrase only (quote a phrase)"; word=$1; shift ;;
   esac
@@ -139,12 +140,20 @@ done
 [[ -n $(ls -A "$work/heldout/noise") ]] || ln -sfn "$work/raw/real/backgrounds" "$work/heldout/noise/all"
 [[ -n $(ls -A "$work/heldout/speech") ]] || ln -sfn "$work/heldout/generic" "$work/heldout/speech/tts_generic"
 
-step 6 "synthesizing $clips training clips"
+step 6 "new speakers from the training voices; synthesizing $clips training clips"
+# Every training clip of the word and of the negative words once more, re-voiced by praat
+# (another vocal tract length, pitch and tempo): a few natural TTS voices become many speakers.
+for set in trigger near_miss generic; do
+  [[ -f $work/train/$set/manifest.tsv ]] || continue
+  "$repo/synth/make_pseudo_speakers.sh" --from "$work/train/$set" --out "$work/train/${set}_ps" \
+    --per-clip 1 --seed "$seed"
+done
 negatives=()
-[[ -d $work/train/near_miss ]] && negatives+=(--negatives "$work/train/near_miss:2")
-negatives+=(--negatives "$work/train/generic:2" --negatives "$work/train/speech:1")
+[[ -d $work/train/near_miss ]] && negatives+=(--negatives "$work/train/near_miss:2" --negatives "$work/train/near_miss_ps:2")
+negatives+=(--negatives "$work/train/generic:2" --negatives "$work/train/generic_ps:2")
+negatives+=(--negatives "$work/train/speech:2")
 [[ -d $work/train/events ]] && negatives+=(--negatives "$work/train/events:1")
-"$earshot" synth --triggers "$work/train/trigger" "${negatives[@]}" \
+"$earshot" synth --triggers "$work/train/trigger" --triggers "$work/train/trigger_ps" "${negatives[@]}" \
   --backgrounds "$work/train/backgrounds" --count "$clips" --seed "$seed" --max-negatives 4 \
   --label-window-s 0.5 --out "$work/dataset" --quiet
 
