@@ -173,12 +173,15 @@ done < <(tail -n +2 "$from/manifest.tsv")
 
 echo "make_pseudo_speakers.sh: $n conversions of $((n / per_clip)) clips, $jobs workers" >&2
 praat_script >"$work/convert.praat"
-failed=0
+# Waited for by process id: "wait -n" can miss a worker that exits at the same moment as
+# another one and report "no children" (127) instead of its status.
+failed=0 workers=()
 for ((w = 0; w < jobs; w++)); do
   praat --run "$work/convert.praat" "$work/jobs$w.tsv" >"$work/praat$w.log" 2>&1 &
+  workers+=($!)
 done
-for ((w = 0; w < jobs; w++)); do
-  wait -n || failed=1
+for w in "${!workers[@]}"; do
+  wait "${workers[w]}" || { echo "make_pseudo_speakers.sh: praat worker $w exited with status $?" >&2; failed=1; }
 done
 if [[ $failed == 1 ]]; then
   cat "$work"/praat*.log >&2
