@@ -218,7 +218,7 @@ gather_shared() {
 # many trailing path parts name a clip (packages reuse names across folders: digits/1,
 # letters/1; en/alpha/A, fr/alpha/A)
 # (sonic-pi: the drones, hums and hiss; its choir, piano and scratches are music, not rooms;
-# ktuberling and klettres: people saying everyday words, letters and syllables in 25 and 20
+# ktuberling and klettres: people saying everyday words, letters and syllables in 22 and 19
 # languages, many voices and phonemes that no English TTS voice has)
 readonly debian_sets="asterisk-core-sounds-en-wav	speech	/asterisk/sounds/en[^/]*/(dictate/|digits/|followme/|letters/|phonetic/)?[^/]+\\.wav$	CC-BY-SA-3.0	2
 scratch	speech	/Sounds/(Human|Vocals)/[^/]+\\.(wav|mp3)$	CC-BY-SA-3.0	2

@@ -27,7 +27,7 @@ data_packages=(
   espeak-ng sox libsox-fmt-all flite
   festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts festlex-cmu festlex-poslex
   scratch # sound events and music loops (synth/gather_real_material.sh)
-  ktuberling-data klettres-data tuxpaint-data # words in 25 languages, letters, tool sounds
+  ktuberling-data klettres-data tuxpaint-data # words in 22 languages, letters, tool sounds
   praat   # new speakers from TTS voices (synth/make_pseudo_speakers.sh)
 )
 # make_tts_clips.sh --engines ...,festival-accented (synth/respellings.tsv): Czech, Finnish,
