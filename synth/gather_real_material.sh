@@ -243,11 +243,16 @@ install_small_packages() {
     note "apt-get install failed: continuing without them"
 }
 
-# The last `parts` parts of the path, joined by "_", without the extension and spaces.
+# The last `parts` parts of the path, joined by "_", without the extension and spaces (in
+# REPLY: no subshell per file).
 clip_name() { # path parts
-  local name
-  name=$(awk -F/ -v n="$2" '{ s = $NF; for (i = 1; i < n; i++) s = $(NF - i) "_" s; print s }' <<<"${1%.*}")
-  echo "${name// /_}" # scratch's "Music Loops"
+  local rest=${1%.*} i
+  REPLY=${rest##*/}
+  for ((i = 1; i < $2; i++)); do
+    rest=${rest%/*}
+    REPLY="${rest##*/}_$REPLY"
+  done
+  REPLY=${REPLY// /_} # scratch's "Music Loops"
 }
 
 gather_debian() {
@@ -262,7 +267,8 @@ gather_debian() {
     while IFS= read -r file; do
       if ((max_per_set > 0 && count >= max_per_set)); then break; fi
       count=$((count + 1))
-      name=$(clip_name "$file" "$name_parts")
+      clip_name "$file" "$name_parts"
+      name=$REPLY
       case $kind in
         speech) queue_speech "$set" "$package" "$licence (/usr/share/doc/$package/copyright)" "$file" "$name" ;;
         event) queue_event "$set" "$licence (/usr/share/doc/$package/copyright)" "$file" "$name" ;;
