@@ -52,7 +52,7 @@ TEST_CASE("make_model.sh --tiny turns a new word into a calibrated model with a 
   synth_config << synth_config_file.rdbuf();
   CHECK(synth_config.str().find("train/events:1") != std::string::npos);
   // The word and the negative words, re-voiced as new speakers, joined the training clips.
-  CHECK(synth_config.str().find("train/trigger_ps\"") != std::string::npos);
+  CHECK(synth_config.str().find("train/trigger_ps:1") != std::string::npos);
   CHECK(synth_config.str().find("train/generic_ps:2") != std::string::npos);
   std::ifstream converted(dir / "computer.work" / "train" / "trigger_ps" / "manifest.tsv");
   std::string converted_header, first_converted;

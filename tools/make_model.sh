@@ -141,19 +141,22 @@ done
 [[ -n $(ls -A "$work/heldout/speech") ]] || ln -sfn "$work/heldout/generic" "$work/heldout/speech/tts_generic"
 
 step 6 "new speakers from the training voices; synthesizing $clips training clips"
-# Every training clip of the word and of the negative words once more, re-voiced by praat
-# (another vocal tract length, pitch and tempo): a few natural TTS voices become many speakers.
-for set in trigger near_miss generic; do
-  [[ -f $work/train/$set/manifest.tsv ]] || continue
-  "$repo/synth/make_pseudo_speakers.sh" --from "$work/train/$set" --out "$work/train/${set}_ps" \
+# Each TTS set joins the training clips with its re-voicing by praat (every clip once more,
+# with another vocal tract length, pitch and tempo: a few natural voices become many
+# speakers), at the same weight.
+sources=()
+add_with_new_speakers() { # option (--triggers|--negatives), set, weight
+  [[ -f $work/train/$2/manifest.tsv ]] || return 0
+  "$repo/synth/make_pseudo_speakers.sh" --from "$work/train/$2" --out "$work/train/$2_ps" \
     --per-clip 1 --seed "$seed"
-done
-negatives=()
-[[ -d $work/train/near_miss ]] && negatives+=(--negatives "$work/train/near_miss:2" --negatives "$work/train/near_miss_ps:2")
-negatives+=(--negatives "$work/train/generic:2" --negatives "$work/train/generic_ps:2")
-negatives+=(--negatives "$work/train/speech:2")
-[[ -d $work/train/events ]] && negatives+=(--negatives "$work/train/events:1")
-"$earshot" synth --triggers "$work/train/trigger" --triggers "$work/train/trigger_ps" "${negatives[@]}" \
+  sources+=("$1" "$work/train/$2:$3" "$1" "$work/train/$2_ps:$3")
+}
+add_with_new_speakers --triggers trigger 1
+add_with_new_speakers --negatives near_miss 2
+add_with_new_speakers --negatives generic 2
+sources+=(--negatives "$work/train/speech:2")
+[[ -d $work/train/events ]] && sources+=(--negatives "$work/train/events:1")
+"$earshot" synth "${sources[@]}" \
   --backgrounds "$work/train/backgrounds" --count "$clips" --seed "$seed" --max-negatives 4 \
   --label-window-s 0.5 --out "$work/dataset" --quiet
 
