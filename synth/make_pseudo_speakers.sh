@@ -102,6 +102,12 @@ fixed_range() { # text option digits
     print lo, hi }' || die "$2: need 0 < LO <= HI, got '$1'"
 }
 
+# The tab-separated cells of a manifest row in `fields`, empty cells kept (a whitespace IFS
+# such as a tab would merge them and shift the later columns).
+split_cells() { # row
+  IFS=$'\x1f' read -r -a fields <<<"${1//$'\t'/$'\x1f'}"
+}
+
 from="" out="" per_clip=2 seed=1 jobs=$(nproc) force=0
 formant_range="0.84,1.2" pitch_range_hz="85,260"
 while [[ $# -gt 0 ]]; do
@@ -151,7 +157,8 @@ for ((w = 0; w < jobs; w++)); do
 done
 printf '%s\tformant_ratio\tpitch_hz\tpitch_range\tduration_factor\n' "$header" >"$work/manifest.tsv"
 n=0
-while IFS=$'\t' read -r -a fields; do
+while IFS= read -r line; do
+  split_cells "$line"
   source_file=${fields[file_col - 1]}
   for ((k = 1; k <= per_clip; k++)); do
     draw_fixed "$formant_lo" "$formant_hi" 3; formant=$REPLY
@@ -194,7 +201,7 @@ missing=0
 {
   head -n 1 "$work/manifest.tsv"
   while IFS= read -r line; do
-    IFS=$'\t' read -r -a fields <<<"$line"
+    split_cells "$line"
     if [[ -s $out/${fields[file_col - 1]} ]]; then
       printf '%s\n' "$line"
     else

@@ -66,7 +66,8 @@ fs::path make_source(const fs::path& root) {
   std::ofstream(dir / "manifest.tsv")
       << "file\ttext\tengine\tvoice\tpitch\tspeed\n"
       << "000000_flite_slt_activate.wav\tactivate\tflite\tflite:slt\t0\t1.0\n"
-      << "000001_flite_awb_activate.wav\tactivate\tflite\tflite:awb\t0\t1.0\n";
+      // An empty cell (no engine) before the voice must not shift the columns.
+      << "000001_flite_awb_activate.wav\tactivate\t\tflite:awb\t0\t1.0\n";
   return dir;
 }
 
