@@ -139,10 +139,8 @@ TEST_CASE("false accepts name the negative word they fired on, loudest first", "
 
 TEST_CASE("misses are counted per voice, so a voice the model cannot hear stands out", "[eval]") {
   // Three words: voice "a" at 10 s and 40 s (both heard), voice "b" at 20 s (no peak).
-  ScoredStream stream = stream_with_peaks(
-      {105, 405}, 0.9f, {{10.0, 10.6, "b"}, {20.0, 20.6, "a"}, {40.0, 40.6, "a"}});
-  stream.triggers[0].voice = "a";  // the peak at step 105 belongs to the word at 10 s
-  stream.triggers[1].voice = "b";
+  const ScoredStream stream = stream_with_peaks(
+      {105, 405}, 0.9f, {{10.0, 10.6, "a"}, {20.0, 20.6, "b"}, {40.0, 40.6, "a"}});
   const std::vector<VoiceMisses> voices = misses_by_voice({stream}, 0.5f, simple_timing());
   REQUIRE(voices.size() == 2);
   CHECK(voices[0].voice == "a");
