@@ -6,7 +6,8 @@
 //   BM_ModelStream   ModelStream::push, one frame at a time (the live path's model part)
 //   BM_ModelForward  Model::forward over a 10 s clip (offline labelling, validation)
 //   BM_LivePath      FrontEnd + ModelStream fed 10 ms chunks of audio: the whole live path
-//                    apart from the detector (the target is >= 1000x real time on one core)
+//                    apart from the detector (the target is >= 1000x real time on one core);
+//                    "_ensemble<n>": the shipped size as an ensemble of n networks
 // Counters (rates print with a "/s" suffix: "x_real_time=2k/s" means 2000x real time):
 //   x_real_time        audio seconds per CPU second
 //   cpu_s_per_audio_s  CPU seconds per audio second
@@ -41,8 +42,9 @@ std::vector<float> uniform_values(std::size_t count, std::uint64_t seed, double 
   return values;
 }
 
-// A model with freshly initialised weights (the cost does not depend on the values).
-std::shared_ptr<const earshot::Model> make_model(const ModelSize& size) {
+// A model of `members` networks with freshly initialised weights (the cost does not depend
+// on the values).
+std::shared_ptr<const earshot::Model> make_model(const ModelSize& size, int members = 1) {
   earshot::ModelMetadata metadata;
   metadata.shape.feature_dim = metadata.frontend.feature_dim();
   metadata.shape.conv_filters = size.filters;
@@ -54,8 +56,11 @@ std::shared_ptr<const earshot::Model> make_model(const ModelSize& size) {
   const earshot::train::NetworkLayout layout(metadata.shape);
   earshot::train::BatchNormRunningStats running;
   running.reset(size.filters);
-  return std::make_shared<const earshot::Model>(earshot::train::export_model(
-      layout, earshot::train::initial_parameters<float>(layout, 1), running, metadata));
+  const earshot::Model single = earshot::train::export_model(
+      layout, earshot::train::initial_parameters<float>(layout, 1), running, metadata);
+  return std::make_shared<const earshot::Model>(
+      metadata, std::vector<earshot::ModelWeights>(static_cast<std::size_t>(members),
+                                                   single.members().front()));
 }
 
 void set_real_time_counters(benchmark::State& state, double audio_seconds_per_iteration) {
@@ -96,8 +101,8 @@ void BM_ModelForward(benchmark::State& state, const ModelSize& size) {
 }
 
 // Each iteration streams 10 s of noise in 10 ms chunks through the front end and the model.
-void BM_LivePath(benchmark::State& state, const ModelSize& size) {
-  const auto model = make_model(size);
+void BM_LivePath(benchmark::State& state, const ModelSize& size, int members) {
+  const auto model = make_model(size, members);
   const earshot::FrontEndConfig config = model->metadata().frontend;
   const auto audio =
       uniform_values(static_cast<std::size_t>(kClipSeconds * config.sample_rate), 4, 0.5);
@@ -126,7 +131,15 @@ const bool registered = [] {
                                  BM_ModelForward, size)
         ->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark((std::string("BM_LivePath/") + size.name).c_str(), BM_LivePath,
-                                 size)
+                                 size, 1)
+        ->Unit(benchmark::kMillisecond);
+  }
+  const ModelSize& shipped = model_sizes()[2];  // c64k5s4_g64x2, the shipped network
+  for (const int members : {2, 3}) {
+    benchmark::RegisterBenchmark(
+        (std::string("BM_LivePath/") + shipped.name + "_ensemble" + std::to_string(members))
+            .c_str(),
+        BM_LivePath, shipped, members)
         ->Unit(benchmark::kMillisecond);
   }
   return true;

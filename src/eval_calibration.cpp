@@ -12,7 +12,7 @@ Model with_calibration(const Model& model, float threshold, const nlohmann::json
   metadata.default_threshold = threshold;
   if (!metadata.provenance.is_object()) metadata.provenance = nlohmann::json::object();
   metadata.provenance["evaluation"] = evaluation;
-  return Model(std::move(metadata), model.weights());
+  return Model(std::move(metadata), model.members());
 }
 
 namespace {

@@ -86,9 +86,20 @@ void check_weights(const ModelShape& shape, const ModelWeights& w) {
 }  // namespace
 
 Model::Model(ModelMetadata metadata, ModelWeights weights)
-    : metadata_(std::move(metadata)), weights_(std::move(weights)) {
+    : Model(std::move(metadata), std::vector<ModelWeights>{std::move(weights)}) {}
+
+Model::Model(ModelMetadata metadata, std::vector<ModelWeights> members)
+    : metadata_(std::move(metadata)), members_(std::move(members)) {
   check_metadata(metadata_);
-  check_weights(metadata_.shape, weights_);
+  if (members_.empty()) throw Error("model weights: a model needs at least one member network");
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    try {
+      check_weights(metadata_.shape, members_[i]);
+    } catch (const Error& e) {
+      if (members_.size() == 1) throw;
+      throw Error(fmt::format("ensemble member {}: {}", i, e.what()));
+    }
+  }
   const auto dim = static_cast<Eigen::Index>(metadata_.shape.feature_dim);
   feature_mean_ = Eigen::Map<const Eigen::VectorXf>(metadata_.feature_mean.data(), dim);
   feature_inv_std_ =
@@ -106,6 +117,37 @@ double Model::output_step_s() const {
 double Model::receptive_field_s() const {
   return earshot::receptive_field_s(metadata_.shape, metadata_.frontend);
 }
+
+namespace {
+
+// One member's logits for every output step. `windows` column j holds the k normalised
+// frames output j reads.
+template <typename Windows>
+Eigen::RowVectorXf member_logits(const ModelWeights& weights, const Windows& windows) {
+  const Eigen::Index steps = windows.cols();
+  Eigen::MatrixXf layer_output = weights.conv_weights * windows;
+  layer_output = (layer_output.colwise() + weights.conv_bias).cwiseMax(0.0f);
+
+  for (const GruWeights& gru : weights.gru) {
+    const Eigen::Index h = gru.hidden_weights.cols();
+    const Eigen::MatrixXf input_gates =
+        (gru.input_weights * layer_output).colwise() + gru.input_bias;
+    Eigen::MatrixXf hidden_states(h, steps);
+    Eigen::VectorXf hidden = Eigen::VectorXf::Zero(h);
+    Eigen::VectorXf hidden_gates(3 * h);
+    for (Eigen::Index t = 0; t < steps; ++t) {
+      hidden_gates.noalias() = gru.hidden_weights * hidden;
+      hidden_gates += gru.hidden_bias;
+      detail::gru_cell_update(input_gates.col(t), hidden_gates, hidden);
+      hidden_states.col(t) = hidden;
+    }
+    layer_output = std::move(hidden_states);
+  }
+  Eigen::RowVectorXf logits = weights.dense_weights.transpose() * layer_output;
+  return logits.array() + weights.dense_bias;
+}
+
+}  // namespace
 
 std::vector<float> Model::forward(std::span<const float> frames, std::size_t num_frames) const {
   const ModelShape& shape = metadata_.shape;
@@ -131,29 +173,13 @@ std::vector<float> Model::forward(std::span<const float> frames, std::size_t num
   const Eigen::Map<const Eigen::MatrixXf, 0, Eigen::OuterStride<>> windows(
       normalised.data(), shape.conv_kernel * dim, steps,
       Eigen::OuterStride<>(shape.conv_stride * dim));
-  Eigen::MatrixXf layer_output = weights_.conv_weights * windows;
-  layer_output = (layer_output.colwise() + weights_.conv_bias).cwiseMax(0.0f);
-
-  for (const GruWeights& gru : weights_.gru) {
-    const Eigen::Index h = gru.hidden_weights.cols();
-    const Eigen::MatrixXf input_gates =
-        (gru.input_weights * layer_output).colwise() + gru.input_bias;
-    Eigen::MatrixXf hidden_states(h, steps);
-    Eigen::VectorXf hidden = Eigen::VectorXf::Zero(h);
-    Eigen::VectorXf hidden_gates(3 * h);
-    for (Eigen::Index t = 0; t < steps; ++t) {
-      hidden_gates.noalias() = gru.hidden_weights * hidden;
-      hidden_gates += gru.hidden_bias;
-      detail::gru_cell_update(input_gates.col(t), hidden_gates, hidden);
-      hidden_states.col(t) = hidden;
-    }
-    layer_output = std::move(hidden_states);
+  for (const ModelWeights& member : members_) {
+    const Eigen::RowVectorXf logits = member_logits(member, windows);
+    for (Eigen::Index j = 0; j < steps; ++j)
+      probabilities[static_cast<std::size_t>(j)] += detail::output_probability(logits[j]);
   }
-
-  Eigen::Map<Eigen::RowVectorXf> output(probabilities.data(), steps);
-  output.noalias() = weights_.dense_weights.transpose() * layer_output;
   for (float& p : probabilities)
-    p = detail::output_probability(p + weights_.dense_bias);
+    p /= static_cast<float>(members_.size());
   return probabilities;
 }
 

@@ -34,28 +34,37 @@ NamedTensor matrix_tensor(std::string name, const Eigen::MatrixXf& matrix,
   return {std::move(name), std::move(dims), std::move(values)};
 }
 
-// The dims every tensor of a model with this shape must have, in file order.
+// Tensor names of ensemble member m start with this: nothing for the first member, so a
+// single model's file is the same as before ensembles existed.
+std::string member_prefix(std::size_t member) {
+  return member == 0 ? std::string() : fmt::format("member{}.", member);
+}
+
+// The dims every tensor of a model with this shape and number of members must have, in file
+// order.
 std::vector<std::pair<std::string, std::vector<std::uint64_t>>> expected_tensors(
-    const ModelShape& shape) {
+    const ModelShape& shape, std::size_t members) {
   using Dims = std::vector<std::uint64_t>;
   const auto dim = static_cast<std::uint64_t>(shape.feature_dim);
   const auto filters = static_cast<std::uint64_t>(shape.conv_filters);
-  std::vector<std::pair<std::string, Dims>> specs = {
-      {"input.mean", {dim}},
-      {"input.std", {dim}},
-      {"conv.weight", {filters, static_cast<std::uint64_t>(shape.conv_kernel), dim}},
-      {"conv.bias", {filters}}};
-  std::uint64_t input_size = filters;
-  for (std::size_t i = 0; i < shape.gru_sizes.size(); ++i) {
-    const auto h = static_cast<std::uint64_t>(shape.gru_sizes[i]);
-    specs.push_back({fmt::format("gru{}.input_weight", i), {3 * h, input_size}});
-    specs.push_back({fmt::format("gru{}.hidden_weight", i), {3 * h, h}});
-    specs.push_back({fmt::format("gru{}.input_bias", i), {3 * h}});
-    specs.push_back({fmt::format("gru{}.hidden_bias", i), {3 * h}});
-    input_size = h;
+  std::vector<std::pair<std::string, Dims>> specs = {{"input.mean", {dim}}, {"input.std", {dim}}};
+  for (std::size_t m = 0; m < members; ++m) {
+    const std::string prefix = member_prefix(m);
+    specs.push_back(
+        {prefix + "conv.weight", {filters, static_cast<std::uint64_t>(shape.conv_kernel), dim}});
+    specs.push_back({prefix + "conv.bias", {filters}});
+    std::uint64_t input_size = filters;
+    for (std::size_t i = 0; i < shape.gru_sizes.size(); ++i) {
+      const auto h = static_cast<std::uint64_t>(shape.gru_sizes[i]);
+      specs.push_back({fmt::format("{}gru{}.input_weight", prefix, i), {3 * h, input_size}});
+      specs.push_back({fmt::format("{}gru{}.hidden_weight", prefix, i), {3 * h, h}});
+      specs.push_back({fmt::format("{}gru{}.input_bias", prefix, i), {3 * h}});
+      specs.push_back({fmt::format("{}gru{}.hidden_bias", prefix, i), {3 * h}});
+      input_size = h;
+    }
+    specs.push_back({prefix + "dense.weight", {1, input_size}});
+    specs.push_back({prefix + "dense.bias", {1}});
   }
-  specs.push_back({"dense.weight", {1, input_size}});
-  specs.push_back({"dense.bias", {1}});
   return specs;
 }
 
@@ -63,7 +72,8 @@ std::vector<std::pair<std::string, std::vector<std::uint64_t>>> expected_tensors
 // set, each with the expected dims and only finite values.
 std::map<std::string, const NamedTensor*> check_tensors(const std::filesystem::path& path,
                                                         const ModelFileContents& contents,
-                                                        const ModelShape& shape) {
+                                                        const ModelShape& shape,
+                                                        std::size_t members) {
   std::map<std::string, const NamedTensor*> by_name;
   for (const NamedTensor& tensor : contents.tensors) {
     if (!by_name.emplace(tensor.name, &tensor).second) {
@@ -71,7 +81,7 @@ std::map<std::string, const NamedTensor*> check_tensors(const std::filesystem::p
           fmt::format("model file '{}' holds tensor '{}' twice", path.string(), tensor.name));
     }
   }
-  const auto specs = expected_tensors(shape);
+  const auto specs = expected_tensors(shape, members);
   const std::string shape_text = nlohmann::json(shape).dump();
   for (const auto& [name, dims] : specs) {
     const auto found = by_name.find(name);
@@ -117,21 +127,34 @@ Eigen::MatrixXf to_matrix(const NamedTensor& tensor) {
   return Eigen::Map<const RowMajorMatrix>(tensor.values.data(), rows, cols);
 }
 
-ModelWeights weights_from_tensors(const ModelShape& shape,
-                                  const std::map<std::string, const NamedTensor*>& tensors) {
+ModelWeights member_weights(const ModelShape& shape,
+                            const std::map<std::string, const NamedTensor*>& tensors,
+                            std::size_t member) {
+  const std::string prefix = member_prefix(member);
+  const auto tensor = [&](const std::string& name) { return tensors.at(prefix + name); };
   ModelWeights weights;
-  weights.conv_weights = to_matrix(*tensors.at("conv.weight"));
-  weights.conv_bias = to_vector(*tensors.at("conv.bias"));
+  weights.conv_weights = to_matrix(*tensor("conv.weight"));
+  weights.conv_bias = to_vector(*tensor("conv.bias"));
   for (std::size_t i = 0; i < shape.gru_sizes.size(); ++i) {
-    const auto tensor = [&](const char* part) {
-      return tensors.at(fmt::format("gru{}.{}", i, part));
-    };
-    weights.gru.push_back({to_matrix(*tensor("input_weight")), to_matrix(*tensor("hidden_weight")),
-                           to_vector(*tensor("input_bias")), to_vector(*tensor("hidden_bias"))});
+    const auto part = [&](const char* name) { return tensor(fmt::format("gru{}.{}", i, name)); };
+    weights.gru.push_back({to_matrix(*part("input_weight")), to_matrix(*part("hidden_weight")),
+                           to_vector(*part("input_bias")), to_vector(*part("hidden_bias"))});
   }
-  weights.dense_weights = to_vector(*tensors.at("dense.weight"));
-  weights.dense_bias = tensors.at("dense.bias")->values.front();
+  weights.dense_weights = to_vector(*tensor("dense.weight"));
+  weights.dense_bias = tensor("dense.bias")->values.front();
   return weights;
+}
+
+// The file's "ensemble_members" (absent in a single model's file): an integer >= 1.
+std::size_t ensemble_members(const nlohmann::json& json) {
+  const auto found = json.find("ensemble_members");
+  if (found == json.end()) return 1;
+  if (!found->is_number_unsigned() || found->get<std::uint64_t>() < 1 ||
+      found->get<std::uint64_t>() > 64) {
+    throw Error(fmt::format(
+        "model metadata: ensemble_members must be an integer from 1 to 64, got {}", found->dump()));
+  }
+  return found->get<std::size_t>();
 }
 
 template <typename T>
@@ -175,43 +198,56 @@ ModelMetadata metadata_from_json(const nlohmann::json& json) {
 std::vector<NamedTensor> model_tensors(const Model& model) {
   const ModelMetadata& metadata = model.metadata();
   const ModelShape& shape = model.shape();
-  const ModelWeights& weights = model.weights();
   const auto dim = static_cast<std::uint64_t>(shape.feature_dim);
   std::vector<NamedTensor> tensors;
   tensors.push_back({"input.mean", {dim}, metadata.feature_mean});
   tensors.push_back({"input.std", {dim}, metadata.feature_std});
-  tensors.push_back(matrix_tensor("conv.weight", weights.conv_weights,
-                                  {static_cast<std::uint64_t>(shape.conv_filters),
-                                   static_cast<std::uint64_t>(shape.conv_kernel), dim}));
-  tensors.push_back(vector_tensor("conv.bias", weights.conv_bias));
-  for (std::size_t i = 0; i < weights.gru.size(); ++i) {
-    const GruWeights& gru = weights.gru[i];
-    const auto rows = static_cast<std::uint64_t>(gru.input_weights.rows());
-    tensors.push_back(matrix_tensor(fmt::format("gru{}.input_weight", i), gru.input_weights,
-                                    {rows, static_cast<std::uint64_t>(gru.input_weights.cols())}));
-    tensors.push_back(matrix_tensor(fmt::format("gru{}.hidden_weight", i), gru.hidden_weights,
-                                    {rows, static_cast<std::uint64_t>(gru.hidden_weights.cols())}));
-    tensors.push_back(vector_tensor(fmt::format("gru{}.input_bias", i), gru.input_bias));
-    tensors.push_back(vector_tensor(fmt::format("gru{}.hidden_bias", i), gru.hidden_bias));
+  for (std::size_t m = 0; m < model.members().size(); ++m) {
+    const ModelWeights& weights = model.members()[m];
+    const std::string prefix = member_prefix(m);
+    tensors.push_back(matrix_tensor(prefix + "conv.weight", weights.conv_weights,
+                                    {static_cast<std::uint64_t>(shape.conv_filters),
+                                     static_cast<std::uint64_t>(shape.conv_kernel), dim}));
+    tensors.push_back(vector_tensor(prefix + "conv.bias", weights.conv_bias));
+    for (std::size_t i = 0; i < weights.gru.size(); ++i) {
+      const GruWeights& gru = weights.gru[i];
+      const auto rows = static_cast<std::uint64_t>(gru.input_weights.rows());
+      const auto name = [&](const char* part) {
+        return fmt::format("{}gru{}.{}", prefix, i, part);
+      };
+      tensors.push_back(
+          matrix_tensor(name("input_weight"), gru.input_weights,
+                        {rows, static_cast<std::uint64_t>(gru.input_weights.cols())}));
+      tensors.push_back(
+          matrix_tensor(name("hidden_weight"), gru.hidden_weights,
+                        {rows, static_cast<std::uint64_t>(gru.hidden_weights.cols())}));
+      tensors.push_back(vector_tensor(name("input_bias"), gru.input_bias));
+      tensors.push_back(vector_tensor(name("hidden_bias"), gru.hidden_bias));
+    }
+    tensors.push_back(matrix_tensor(prefix + "dense.weight", weights.dense_weights.transpose(),
+                                    {1, static_cast<std::uint64_t>(weights.dense_weights.size())}));
+    tensors.push_back({prefix + "dense.bias", {1}, {weights.dense_bias}});
   }
-  tensors.push_back(matrix_tensor("dense.weight", weights.dense_weights.transpose(),
-                                  {1, static_cast<std::uint64_t>(weights.dense_weights.size())}));
-  tensors.push_back({"dense.bias", {1}, {weights.dense_bias}});
   return tensors;
 }
 
 void save_model(const std::filesystem::path& path, const Model& model) {
-  write_model_file(path, {metadata_to_json(model.metadata()), model_tensors(model)});
+  nlohmann::json metadata = metadata_to_json(model.metadata());
+  if (model.members().size() > 1) metadata["ensemble_members"] = model.members().size();
+  write_model_file(path, {std::move(metadata), model_tensors(model)});
 }
 
 Model load_model(const std::filesystem::path& path) {
   const ModelFileContents contents = read_model_file(path);
   try {
     ModelMetadata metadata = metadata_from_json(contents.metadata);
-    const auto tensors = check_tensors(path, contents, metadata.shape);
+    const std::size_t members = ensemble_members(contents.metadata);
+    const auto tensors = check_tensors(path, contents, metadata.shape, members);
     metadata.feature_mean = tensors.at("input.mean")->values;
     metadata.feature_std = tensors.at("input.std")->values;
-    ModelWeights weights = weights_from_tensors(metadata.shape, tensors);
+    std::vector<ModelWeights> weights;
+    for (std::size_t m = 0; m < members; ++m)
+      weights.push_back(member_weights(metadata.shape, tensors, m));
     return Model(std::move(metadata), std::move(weights));
   } catch (const Error& e) {
     const std::string message = e.what();

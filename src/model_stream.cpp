@@ -1,8 +1,9 @@
 // ModelStream: what happens to one feature frame (the streaming half of model.hpp).
 //
 // push() normalises the frame into the window ring; every conv_stride frames (once the
-// first window is full) step() runs the network once: convolution over the window, each
-// GRU layer one step, dense + sigmoid. Every buffer was sized by the constructor.
+// first window is full) step() runs each member network once: convolution over the window,
+// each GRU layer one step, dense + sigmoid; and averages their probabilities. Every buffer
+// was sized by the constructor.
 #include <fmt/format.h>
 
 #include <utility>
@@ -18,12 +19,14 @@ ModelStream::ModelStream(std::shared_ptr<const Model> model) : model_(std::move(
   const ModelShape& shape = model_->shape();
   window_ =
       Eigen::VectorXf::Zero(2 * static_cast<Eigen::Index>(shape.conv_kernel) * shape.feature_dim);
-  conv_out_ = Eigen::VectorXf::Zero(shape.conv_filters);
+  MemberState fresh;
+  fresh.conv_out = Eigen::VectorXf::Zero(shape.conv_filters);
   for (const int h : shape.gru_sizes) {
-    hidden_.push_back(Eigen::VectorXf::Zero(h));
-    input_gates_.push_back(Eigen::VectorXf::Zero(3 * h));
-    hidden_gates_.push_back(Eigen::VectorXf::Zero(3 * h));
+    fresh.hidden.push_back(Eigen::VectorXf::Zero(h));
+    fresh.input_gates.push_back(Eigen::VectorXf::Zero(3 * h));
+    fresh.hidden_gates.push_back(Eigen::VectorXf::Zero(3 * h));
   }
+  members_.assign(model_->members().size(), fresh);
 }
 
 std::optional<float> ModelStream::push(std::span<const float> frame) {
@@ -49,32 +52,40 @@ std::optional<float> ModelStream::push(std::span<const float> frame) {
 }
 
 float ModelStream::step() {
+  float sum = 0.0f;
+  for (std::size_t m = 0; m < members_.size(); ++m)
+    sum += member_step(model_->members()[m], members_[m]);
+  return sum / static_cast<float>(members_.size());
+}
+
+float ModelStream::member_step(const ModelWeights& weights, MemberState& state) {
   const ModelShape& shape = model_->shape();
-  const ModelWeights& weights = model_->weights();
   const Eigen::Index dim = shape.feature_dim;
   // The oldest of the last k frames sits at slot frames_pushed_ % k.
   const auto oldest = static_cast<Eigen::Index>(frames_pushed_ % shape.conv_kernel);
-  conv_out_.noalias() =
+  state.conv_out.noalias() =
       weights.conv_weights * window_.segment(oldest * dim, shape.conv_kernel * dim);
-  conv_out_ = (conv_out_ + weights.conv_bias).cwiseMax(0.0f);
+  state.conv_out = (state.conv_out + weights.conv_bias).cwiseMax(0.0f);
 
-  const Eigen::VectorXf* layer_input = &conv_out_;
+  const Eigen::VectorXf* layer_input = &state.conv_out;
   for (std::size_t i = 0; i < weights.gru.size(); ++i) {
     const GruWeights& gru = weights.gru[i];
-    input_gates_[i].noalias() = gru.input_weights * *layer_input;
-    input_gates_[i] += gru.input_bias;
-    hidden_gates_[i].noalias() = gru.hidden_weights * hidden_[i];
-    hidden_gates_[i] += gru.hidden_bias;
-    detail::gru_cell_update(input_gates_[i], hidden_gates_[i], hidden_[i]);
-    layer_input = &hidden_[i];
+    state.input_gates[i].noalias() = gru.input_weights * *layer_input;
+    state.input_gates[i] += gru.input_bias;
+    state.hidden_gates[i].noalias() = gru.hidden_weights * state.hidden[i];
+    state.hidden_gates[i] += gru.hidden_bias;
+    detail::gru_cell_update(state.input_gates[i], state.hidden_gates[i], state.hidden[i]);
+    layer_input = &state.hidden[i];
   }
   return detail::output_probability(weights.dense_weights.dot(*layer_input) + weights.dense_bias);
 }
 
 void ModelStream::reset() {
   window_.setZero();
-  for (Eigen::VectorXf& h : hidden_)
-    h.setZero();
+  for (MemberState& member : members_) {
+    for (Eigen::VectorXf& h : member.hidden)
+      h.setZero();
+  }
   frames_pushed_ = 0;
   outputs_emitted_ = 0;
 }

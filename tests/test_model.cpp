@@ -177,7 +177,7 @@ TEST_CASE("wrong-sized frames and frame buffers are rejected", "[model]") {
 TEST_CASE("a model whose weights or metadata disagree with its shape is refused", "[model]") {
   const auto good = random_model(make_shape(10, 4, 3, 1, {4}), 13);
   {
-    ModelWeights weights = good->weights();
+    ModelWeights weights = good->members().front();
     weights.gru[0].hidden_weights.resize(12, 3);
     CHECK_THROWS_WITH(Model(good->metadata(), weights),
                       Catch::Contains("GRU layer 0 hidden weights are 12 x 3") &&
@@ -186,12 +186,12 @@ TEST_CASE("a model whose weights or metadata disagree with its shape is refused"
   {
     ModelMetadata metadata = good->metadata();
     metadata.feature_std[3] = 0.0f;
-    CHECK_THROWS_WITH(Model(metadata, good->weights()), Catch::Contains("std > 0"));
+    CHECK_THROWS_WITH(Model(metadata, good->members().front()), Catch::Contains("std > 0"));
   }
   {
     ModelMetadata metadata = good->metadata();
     metadata.frontend.num_mel_bands = 20;
-    CHECK_THROWS_WITH(Model(metadata, good->weights()),
+    CHECK_THROWS_WITH(Model(metadata, good->members().front()),
                       Catch::Contains("front end produces 20 values"));
   }
 }

@@ -68,5 +68,19 @@ TEST_CASE("streaming push allocates no memory", "[model]") {
   counting = false;
   CHECK(outputs == 249 + 24);
   CHECK(allocations.load() == 0);
+
+  // An ensemble's stream keeps every member's state: still nothing allocated per frame.
+  const auto ensemble = std::make_shared<const earshot::Model>(
+      model->metadata(),
+      std::vector<earshot::ModelWeights>{model->members().front(), model->members().front()});
+  earshot::ModelStream ensemble_stream(ensemble);
+  allocations = 0;
+  outputs = 0;
+  counting = true;
+  for (int i = 0; i < 1000; ++i)
+    outputs += ensemble_stream.push(frame).has_value();
+  counting = false;
+  CHECK(outputs == 249);
+  CHECK(allocations.load() == 0);
 }
 #endif

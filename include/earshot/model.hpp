@@ -21,6 +21,12 @@
 //   h' = (1 - z) * n + z * h
 // The reset gate multiplies the whole hidden projection including its bias, which lets one
 // matrix-vector product W_h h serve all three gates. PyTorch GRU weights load unchanged.
+//
+// Ensembles: a model may hold several member networks of this one shape (ModelWeights each)
+// that read the same normalised frames. Its probability is the mean of the members'
+// probabilities. Members trained from different seeds make different mistakes, so the mean
+// is steadier on the rare negatives that fool one of them; each member adds its network's
+// cost, the front end is shared. model_ensemble.hpp builds one from single models.
 #pragma once
 
 #include <Eigen/Core>
@@ -91,7 +97,8 @@ struct GruWeights {
   Eigen::VectorXf hidden_bias;     // 3H
 };
 
-// Inference weights with BatchNorm already folded into the convolution.
+// Inference weights of one network (one ensemble member) with BatchNorm already folded into
+// the convolution.
 struct ModelWeights {
   // conv_filters x (conv_kernel * feature_dim); column t * feature_dim + d multiplies value d
   // of the t-th frame of the window (oldest first).
@@ -109,18 +116,23 @@ class Model {
   // Throws earshot::Error if the metadata is inconsistent (front end, shape, normalisation)
   // or a weight's dimensions disagree with the shape.
   Model(ModelMetadata metadata, ModelWeights weights);
+  // An ensemble (see the file comment): at least one member, every member of the shape in
+  // the metadata. Throws earshot::Error as above, naming the member, or if there is none.
+  Model(ModelMetadata metadata, std::vector<ModelWeights> members);
 
   const ModelMetadata& metadata() const { return metadata_; }
   const ModelShape& shape() const { return metadata_.shape; }
-  const ModelWeights& weights() const { return weights_; }
+  // The member networks: one for a single model.
+  const std::vector<ModelWeights>& members() const { return members_; }
   int feature_dim() const { return metadata_.shape.feature_dim; }
   std::size_t num_outputs(std::size_t num_frames) const;
   double output_step_s() const;
   double receptive_field_s() const;
 
-  // Probabilities for a whole sequence: `frames` is row-major, num_frames x feature_dim().
-  // Returns num_outputs(num_frames) values; equals feeding the frames to a fresh ModelStream
-  // up to float rounding. Throws earshot::Error if frames.size() != num_frames * feature_dim.
+  // Probabilities for a whole sequence (the members' mean): `frames` is row-major,
+  // num_frames x feature_dim(). Returns num_outputs(num_frames) values; equals feeding the
+  // frames to a fresh ModelStream up to float rounding. Throws earshot::Error if
+  // frames.size() != num_frames * feature_dim.
   std::vector<float> forward(std::span<const float> frames, std::size_t num_frames) const;
 
   // Normalisation as multiply-add factors: normalised = (x - mean) * inv_std.
@@ -129,13 +141,14 @@ class Model {
 
  private:
   ModelMetadata metadata_;
-  ModelWeights weights_;
+  std::vector<ModelWeights> members_;
   Eigen::VectorXf feature_mean_;
   Eigen::VectorXf feature_inv_std_;
 };
 
-// The state of one stream: the last conv_kernel normalised frames and every GRU's hidden
-// state. All buffers are allocated by the constructor; push() never allocates.
+// The state of one stream: the last conv_kernel normalised frames and, for every member,
+// every GRU's hidden state. All buffers are allocated by the constructor; push() never
+// allocates.
 class ModelStream {
  public:
   explicit ModelStream(std::shared_ptr<const Model> model);
@@ -152,16 +165,23 @@ class ModelStream {
   std::uint64_t outputs_emitted() const { return outputs_emitted_; }
 
  private:
+  // One member network's recurrent state and scratch buffers.
+  struct MemberState {
+    Eigen::VectorXf conv_out;
+    std::vector<Eigen::VectorXf> hidden;
+    std::vector<Eigen::VectorXf> input_gates;
+    std::vector<Eigen::VectorXf> hidden_gates;
+  };
+
+  // The members' mean probability for the window that ends with the latest frame.
   float step();
+  float member_step(const ModelWeights& weights, MemberState& state);
 
   std::shared_ptr<const Model> model_;
   // Each frame is written twice, at slot i % k and i % k + k, so the last k frames are
   // always contiguous (oldest first) and the convolution reads them without copying.
   Eigen::VectorXf window_;
-  Eigen::VectorXf conv_out_;
-  std::vector<Eigen::VectorXf> hidden_;
-  std::vector<Eigen::VectorXf> input_gates_;
-  std::vector<Eigen::VectorXf> hidden_gates_;
+  std::vector<MemberState> members_;
   std::uint64_t frames_pushed_ = 0;
   std::uint64_t outputs_emitted_ = 0;
 };

@@ -32,6 +32,7 @@
 //   "label_window_s"     number, seconds labelled 1 after each trigger word
 //   "default_threshold"  number in (0, 1)
 //   "provenance"         free-form object: training data, command line, date, metrics
+//   "ensemble_members"   integer 2..64, only in an ensemble's file (model.hpp): absent = 1
 //
 // Tensors, with D = feature_dim, F = conv_filters, K = conv_kernel, H_i = gru_sizes[i],
 // I_0 = F and I_i = H_(i-1) (any order in the file; exactly this set must be present):
@@ -43,6 +44,9 @@
 //   gru<i>.hidden_weight [3 H_i, H_i]   (PyTorch weight_hh)
 //   gru<i>.input_bias [3 H_i], gru<i>.hidden_bias [3 H_i]
 //   dense.weight [1, H_last], dense.bias [1]
+// An ensemble stores its first member under these names and member m >= 1 under the same
+// names prefixed "member<m>." ("member1.conv.weight"); input.mean and input.std are shared.
+// A build without ensembles rejects such a file by its unexpected tensors.
 //
 // Reading checks, in order, and throws earshot::Error naming the file and the problem:
 // magic ("is not an Earshot model file"), version, truncation ("is truncated: expected N
