@@ -47,14 +47,17 @@ std::string model_card_markdown(const Model& model, const std::string& model_nam
   std::string gru_sizes;
   for (const int size : shape.gru_sizes)
     gru_sizes += fmt::format("{}{}", gru_sizes.empty() ? "" : "x", size);
+  const std::size_t networks = model.members().size();
+  const std::string ensemble =
+      networks > 1 ? fmt::format("mean of {} networks, each ", networks) : std::string();
   std::string card = fmt::format("# Model card: `{}`\n\n", model_name);
   card += fmt::format(
-      "- keyword: **{}**\n- network: Conv1D {} filters, kernel {}, stride {} -> GRU {} -> "
+      "- keyword: **{}**\n- network: {}Conv1D {} filters, kernel {}, stride {} -> GRU {} -> "
       "Dense + sigmoid; {} parameters; one output every {:.0f} ms\n"
       "- front end: {} {} bands, window {} samples, hop {} samples at {} Hz\n"
       "- default threshold: {:.4f}\n\n",
-      m.keywords.empty() ? "" : m.keywords.front(), shape.conv_filters, shape.conv_kernel,
-      shape.conv_stride, gru_sizes, shape.num_parameters(), 1000 * model.output_step_s(),
+      m.keywords.empty() ? "" : m.keywords.front(), ensemble, shape.conv_filters, shape.conv_kernel,
+      shape.conv_stride, gru_sizes, networks * shape.num_parameters(), 1000 * model.output_step_s(),
       std::string("log-") + scale_name(m.frontend.scale), m.frontend.feature_dim(),
       m.frontend.window_samples, m.frontend.hop_samples, m.frontend.sample_rate,
       m.default_threshold);
@@ -62,6 +65,14 @@ std::string model_card_markdown(const Model& model, const std::string& model_nam
   if (m.provenance.is_object()) {
     for (const auto& [key, value] : m.provenance.items()) {
       if (key == "evaluation") continue;
+      if (key == "ensemble_of" && value.is_array()) {
+        // One line per member: its own command, not its whole provenance.
+        for (std::size_t i = 0; i < value.size(); ++i) {
+          card += fmt::format("- member {}: `{}`\n", i + 1,
+                              json_value_text(value[i].value("command_line", value[i])));
+        }
+        continue;
+      }
       card += fmt::format("- {}: `{}`\n", key, json_value_text(value));
     }
   }

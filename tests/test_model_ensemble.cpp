@@ -12,6 +12,7 @@
 
 #include "command_helpers.hpp"
 #include "earshot/error.hpp"
+#include "earshot/eval.hpp"
 #include "earshot/model_ensemble.hpp"
 #include "earshot/model_file.hpp"
 #include "random_model.hpp"
@@ -46,7 +47,9 @@ Model random_network(std::uint64_t seed, ModelShape shape = small_shape()) {
     metadata.feature_mean[d] = -6.0f + 0.1f * static_cast<float>((d * seed) % 17);
     metadata.feature_std[d] = 6.0f + 0.5f * static_cast<float>((d + seed) % 7);
   }
-  metadata.provenance = {{"seed", seed}, {"mean_trigger_duration_s", 0.5 + 0.1 * double(seed)}};
+  metadata.provenance = {{"seed", seed},
+                         {"command_line", "earshot train --seed " + std::to_string(seed)},
+                         {"mean_trigger_duration_s", 0.5 + 0.1 * double(seed)}};
   metadata.default_threshold = 0.5f + 0.1f * static_cast<float>(seed % 3);
   return Model(std::move(metadata), base->members());
 }
@@ -153,6 +156,23 @@ TEST_CASE("an ensemble records its members and starts from their mean threshold"
   CHECK(ensemble.metadata().default_threshold ==
         Approx((a.metadata().default_threshold + b.metadata().default_threshold) / 2));
   CHECK(ensemble.metadata().feature_mean == a.metadata().feature_mean);
+}
+
+TEST_CASE("calibrating an ensemble keeps every member and its card lists them", "[model]") {
+  const Model a = random_network(1), b = random_network(2);
+  const Model ensemble = make_ensemble({a, b}, {{"command_line", "earshot ensemble ..."}});
+  const Model calibrated = with_calibration(ensemble, 0.9f, {{"target_fa_per_hour", 0.5}});
+  CHECK(calibrated.members().size() == 2);
+  CHECK(calibrated.metadata().default_threshold == 0.9f);
+  const auto features = some_frames(81);
+  CHECK(calibrated.forward(features, 81) == ensemble.forward(features, 81));
+
+  const std::string card = model_card_markdown(calibrated, "ab.earshot", {}, {});
+  CHECK_THAT(card, Catch::Contains("network: mean of 2 networks, each Conv1D 12 filters"));
+  CHECK_THAT(card,
+             Catch::Contains(std::to_string(2 * small_shape().num_parameters()) + " parameters"));
+  CHECK_THAT(card, Catch::Contains("- member 1: `earshot train --seed 1`") &&
+                       Catch::Contains("- member 2: `earshot train --seed 2`"));
 }
 
 TEST_CASE("models that do not belong together are not averaged", "[model]") {
