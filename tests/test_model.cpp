@@ -11,8 +11,11 @@
 #include "earshot/error.hpp"
 #include "earshot/model.hpp"
 #include "earshot/train_network.hpp"
+#include "model_stream_helpers.hpp"
 
 using namespace earshot;
+using testing::max_abs_difference;
+using testing::stream_all;
 
 namespace {
 
@@ -63,23 +66,6 @@ std::shared_ptr<const Model> random_model(const ModelShape& shape, std::uint64_t
     s = 1.0f + std::abs(s);
   return std::make_shared<const Model>(
       train::export_model(layout, parameters, running, std::move(metadata)));
-}
-
-std::vector<float> stream_all(ModelStream& stream, const std::vector<float>& frames) {
-  const auto dim = static_cast<std::size_t>(stream.model().feature_dim());
-  std::vector<float> outputs;
-  for (std::size_t i = 0; i + dim <= frames.size(); i += dim) {
-    if (const auto p = stream.push(std::span(frames).subspan(i, dim))) outputs.push_back(*p);
-  }
-  return outputs;
-}
-
-double max_abs_difference(const std::vector<float>& a, const std::vector<float>& b) {
-  REQUIRE(a.size() == b.size());
-  double worst = 0;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    worst = std::max(worst, std::abs(double(a[i]) - b[i]));
-  return worst;
 }
 
 }  // namespace

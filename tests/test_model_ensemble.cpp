@@ -15,10 +15,12 @@
 #include "earshot/eval.hpp"
 #include "earshot/model_ensemble.hpp"
 #include "earshot/model_file.hpp"
+#include "model_stream_helpers.hpp"
 #include "random_model.hpp"
 
 using namespace earshot;
 namespace fs = std::filesystem;
+using testing::max_abs_difference;
 
 namespace {
 
@@ -65,20 +67,7 @@ std::vector<float> some_frames(std::size_t frames, int dim = 40) {
 std::vector<float> stream_all(const std::shared_ptr<const Model>& model,
                               const std::vector<float>& frames) {
   ModelStream stream(model);
-  const auto dim = static_cast<std::size_t>(model->feature_dim());
-  std::vector<float> outputs;
-  for (std::size_t i = 0; i + dim <= frames.size(); i += dim) {
-    if (const auto p = stream.push(std::span(frames).subspan(i, dim))) outputs.push_back(*p);
-  }
-  return outputs;
-}
-
-double max_abs_difference(const std::vector<float>& a, const std::vector<float>& b) {
-  REQUIRE(a.size() == b.size());
-  double worst = 0;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    worst = std::max(worst, std::abs(double(a[i]) - b[i]));
-  return worst;
+  return testing::stream_all(stream, frames);
 }
 
 std::vector<float> mean_of(const std::vector<std::vector<float>>& runs) {
