@@ -14,14 +14,15 @@
 
 namespace fs = std::filesystem;
 
-TEST_CASE("make_model.sh --tiny turns a new word into a calibrated model with a model card",
+TEST_CASE("make_model.sh --tiny turns a new word into a calibrated two-network model with a card",
           "[recipe]") {
   const fs::path dir = fs::path(EARSHOT_TEST_TMP) / "make_model";
   fs::remove_all(dir);
   fs::create_directories(dir);
   const fs::path model_path = dir / "computer.earshot";
   const std::string command = fmt::format(
-      "EARSHOT_BINARY='{}' '{}/tools/make_model.sh' computer --tiny --out '{}' > '{}/log.txt' 2>&1",
+      "EARSHOT_BINARY='{}' '{}/tools/make_model.sh' computer --tiny --networks 2 --out '{}' > "
+      "'{}/log.txt' 2>&1",
       EARSHOT_BINARY, EARSHOT_SOURCE_DIR, model_path.string(), dir.string());
   const int status = std::system(command.c_str());
   INFO("log: " << (dir / "log.txt").string());
@@ -29,6 +30,9 @@ TEST_CASE("make_model.sh --tiny turns a new word into a calibrated model with a 
 
   const earshot::Model model = earshot::load_model(model_path);
   CHECK(model.metadata().keywords == std::vector<std::string>{"computer"});
+  // --networks 2: two networks from seeds 1 and 2, averaged.
+  CHECK(model.members().size() == 2);
+  CHECK(fs::exists(dir / "computer.work" / "training_log2.csv"));
   const auto& provenance = model.metadata().provenance;
   REQUIRE(provenance.contains("evaluation"));
   CHECK(provenance["evaluation"]["calibration"]["target_fa_per_hour"] == 0.5);
@@ -40,6 +44,9 @@ TEST_CASE("make_model.sh --tiny turns a new word into a calibrated model with a 
   card << card_file.rdbuf();
   CHECK(card.str().find("# Model card: `computer.earshot`") != std::string::npos);
   CHECK(card.str().find("| snr_10db |") != std::string::npos);
+  CHECK(card.str().find("network: mean of 2 networks") != std::string::npos);
+  CHECK(card.str().find("- member 2: `earshot train") != std::string::npos);
+  CHECK(card.str().find("--seed 2") != std::string::npos);
   CHECK(fs::exists(dir / "computer.work" / "evaluation" / "det_curve.svg"));
   // Non-speech sound events (Debian's scratch, installed for the tests) joined the negatives.
   const fs::path events = dir / "computer.work" / "raw" / "real" / "events" / "manifest.tsv";
