@@ -60,8 +60,9 @@ Model make_ensemble(const std::vector<Model>& models, nlohmann::json provenance)
   std::size_t networks = 0;
   for (const Model& model : models)
     networks += model.members().size();
-  if (networks < 2) {
-    throw Error(fmt::format("an ensemble needs at least two networks, got {}", networks));
+  if (networks < 2 || networks > kMaxEnsembleMembers) {
+    throw Error(fmt::format("an ensemble needs from 2 to {} networks, got {}", kMaxEnsembleMembers,
+                            networks));
   }
   const ModelMetadata& first = models.front().metadata();
   ModelMetadata metadata = first;

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "earshot/error.hpp"
+#include "earshot/model_ensemble.hpp"
 #include "earshot/model_file.hpp"
 
 namespace earshot {
@@ -150,9 +151,10 @@ std::size_t ensemble_members(const nlohmann::json& json) {
   const auto found = json.find("ensemble_members");
   if (found == json.end()) return 1;
   if (!found->is_number_unsigned() || found->get<std::uint64_t>() < 1 ||
-      found->get<std::uint64_t>() > 64) {
-    throw Error(fmt::format(
-        "model metadata: ensemble_members must be an integer from 1 to 64, got {}", found->dump()));
+      found->get<std::uint64_t>() > kMaxEnsembleMembers) {
+    throw Error(
+        fmt::format("model metadata: ensemble_members must be an integer from 1 to {}, got {}",
+                    kMaxEnsembleMembers, found->dump()));
   }
   return found->get<std::size_t>();
 }

@@ -166,7 +166,9 @@ TEST_CASE("calibrating an ensemble keeps every member and its card lists them", 
 
 TEST_CASE("models that do not belong together are not averaged", "[model]") {
   const Model a = random_network(1);
-  CHECK_THROWS_WITH(make_ensemble({a}, {}), Catch::Contains("at least two networks, got 1"));
+  CHECK_THROWS_WITH(make_ensemble({a}, {}), Catch::Contains("from 2 to 64 networks, got 1"));
+  CHECK_THROWS_WITH(make_ensemble(std::vector<Model>(65, a), {}),
+                    Catch::Contains("from 2 to 64 networks, got 65"));
 
   ModelShape wider = small_shape();
   wider.gru_sizes = {10, 9};

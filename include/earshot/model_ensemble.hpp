@@ -1,6 +1,7 @@
 // Building an ensemble model (model.hpp) from separately trained models.
 #pragma once
 
+#include <cstddef>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -8,12 +9,15 @@
 
 namespace earshot {
 
+// The most networks one model file may hold (model_file.hpp's "ensemble_members").
+inline constexpr std::size_t kMaxEnsembleMembers = 64;
+
 // One model whose probability is the mean of the probabilities of every network in
 // `models` (the members of an ensemble among them count one by one).
 //
 // All models must read the same features and mean the same thing: same keywords, front end,
 // shape and label window; throws earshot::Error naming the first model that differs and
-// how, or if fewer than two networks are given. Each network keeps its own feature
+// how, or unless 2 to kMaxEnsembleMembers networks are given. Each network keeps its own feature
 // normalisation by folding it into its convolution, re-expressed for the first model's
 // normalisation, so the ensemble computes the mean of the models' own probabilities up to
 // float rounding.
