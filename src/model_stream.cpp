@@ -52,19 +52,21 @@ std::optional<float> ModelStream::push(std::span<const float> frame) {
 }
 
 float ModelStream::step() {
+  const ModelShape& shape = model_->shape();
+  const Eigen::Index dim = shape.feature_dim;
+  // The oldest of the last k frames sits at slot frames_pushed_ % k; every member reads them.
+  const auto oldest = static_cast<Eigen::Index>(frames_pushed_ % shape.conv_kernel);
+  const auto window = window_.segment(oldest * dim, shape.conv_kernel * dim);
   float sum = 0.0f;
   for (std::size_t m = 0; m < members_.size(); ++m)
-    sum += member_step(model_->members()[m], members_[m]);
+    sum += member_step(model_->members()[m], window, members_[m]);
   return sum / static_cast<float>(members_.size());
 }
 
-float ModelStream::member_step(const ModelWeights& weights, MemberState& state) {
-  const ModelShape& shape = model_->shape();
-  const Eigen::Index dim = shape.feature_dim;
-  // The oldest of the last k frames sits at slot frames_pushed_ % k.
-  const auto oldest = static_cast<Eigen::Index>(frames_pushed_ % shape.conv_kernel);
-  state.conv_out.noalias() =
-      weights.conv_weights * window_.segment(oldest * dim, shape.conv_kernel * dim);
+float ModelStream::member_step(const ModelWeights& weights,
+                               const Eigen::Ref<const Eigen::VectorXf>& window,
+                               MemberState& state) {
+  state.conv_out.noalias() = weights.conv_weights * window;
   state.conv_out = (state.conv_out + weights.conv_bias).cwiseMax(0.0f);
 
   const Eigen::VectorXf* layer_input = &state.conv_out;

@@ -175,7 +175,9 @@ class ModelStream {
 
   // The members' mean probability for the window that ends with the latest frame.
   float step();
-  float member_step(const ModelWeights& weights, MemberState& state);
+  // One member's probability for `window`, the last conv_kernel normalised frames.
+  static float member_step(const ModelWeights& weights,
+                           const Eigen::Ref<const Eigen::VectorXf>& window, MemberState& state);
 
   std::shared_ptr<const Model> model_;
   // Each frame is written twice, at slot i % k and i % k + k, so the last k frames are
