@@ -61,10 +61,12 @@ void BM_TrainingStep(benchmark::State& state, const ModelSize& size) {
   Eigen::VectorXf gradient;
   earshot::train::AdamOptimizer adam(parameters.size());
   earshot::train::BatchNormMoments moments;
+  earshot::train::GradientOptions options;
+  options.positive_weight = 5.0;
+  options.dropout = 0.2;
   const auto start = std::chrono::steady_clock::now();
   for (auto _ : state) {
-    const double loss =
-        network.loss_and_gradient(parameters, batch, {5.0, 0.2, {}}, gradient, moments);
+    const double loss = network.loss_and_gradient(parameters, batch, options, gradient, moments);
     benchmark::DoNotOptimize(loss);
     earshot::train::clip_gradient_norm(gradient, 5.0);
     adam.step(parameters, gradient, 1e-4);

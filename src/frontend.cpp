@@ -165,6 +165,23 @@ void FrontEndConfig::validate() const {
   if (scale == SpectrumScale::kMel) make_mel_filters(*this);
 }
 
+std::vector<double> feature_centres_hz(const FrontEndConfig& config) {
+  config.validate();
+  std::vector<double> centres(static_cast<std::size_t>(config.feature_dim()));
+  if (config.scale == SpectrumScale::kLinear) {
+    const double bin_hz = static_cast<double>(config.sample_rate) / config.fft_size;
+    for (std::size_t k = 0; k < centres.size(); ++k)
+      centres[k] = static_cast<double>(k) * bin_hz;
+    return centres;
+  }
+  // The corners of make_mel_filters(): band m peaks at corner m + 1.
+  const double low_mel = hz_to_mel(config.mel_low_hz);
+  const double mel_step = (hz_to_mel(config.mel_high_hz) - low_mel) / (config.num_mel_bands + 1);
+  for (std::size_t m = 0; m < centres.size(); ++m)
+    centres[m] = mel_to_hz(low_mel + static_cast<double>(m + 1) * mel_step);
+  return centres;
+}
+
 void to_json(nlohmann::json& j, const FrontEndConfig& config) {
   j = nlohmann::json{{"sample_rate", config.sample_rate}, {"window_samples", config.window_samples},
                      {"hop_samples", config.hop_samples}, {"fft_size", config.fft_size},

@@ -160,6 +160,7 @@ void TrainingOptions::validate() const {
   require(positive_weight > 0, fmt::format("positive weight must be > 0, got {}", positive_weight));
   require(dropout >= 0 && dropout < 1, fmt::format("dropout must be in [0, 1), got {}", dropout));
   feature_masking.validate();
+  frequency_warp.validate();
   require(batch_norm_momentum > 0 && batch_norm_momentum <= 1,
           "batch norm momentum must be in (0, 1]");
   require(patience >= 0, fmt::format("patience must be >= 0, got {}", patience));
@@ -213,6 +214,9 @@ TrainingResult train_model(const std::vector<TrainingClip>& training,
   int best_epoch = 0;
   double best_loss = std::numeric_limits<double>::infinity();
   std::int64_t step = 0;
+  const train::GradientOptions gradient_options{options.positive_weight, options.dropout,
+                                                options.feature_masking, options.frequency_warp,
+                                                feature_centres_hz(options.frontend)};
 
   for (int epoch = 1; epoch <= options.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
@@ -227,9 +231,8 @@ TrainingResult train_model(const std::vector<TrainingClip>& training,
             order[i]);
         batch.push_back({labeled.clip->features, labeled.labels, dropout_seed});
       }
-      const double loss = network.loss_and_gradient(
-          parameters, batch, {options.positive_weight, options.dropout, options.feature_masking},
-          gradient, moments);
+      const double loss =
+          network.loss_and_gradient(parameters, batch, gradient_options, gradient, moments);
       if (!std::isfinite(loss)) {
         throw Error(
             fmt::format("training diverged in epoch {} (loss {}): lower the learning "

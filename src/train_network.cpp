@@ -119,10 +119,11 @@ TrainingNetwork<T>::TrainingNetwork(TrainingNetwork&&) noexcept = default;
 template <typename T>
 TrainingNetwork<T>& TrainingNetwork<T>::operator=(TrainingNetwork&&) noexcept = default;
 
-// Pass 1: normalise, convolve, and collect the clip's BatchNorm moments.
+// Pass 1: warp, normalise, mask, convolve, and collect the clip's BatchNorm moments.
 template <typename T>
 void TrainingNetwork<T>::forward_convolution(const NetworkParams<T>& params,
-                                             const ClipExample& clip, const FeatureMasking& masking,
+                                             const ClipExample& clip,
+                                             const GradientOptions& options,
                                              Workspace& work) const {
   const Index dim = layout_.shape.feature_dim;
   if (clip.features.size() % static_cast<std::size_t>(dim) != 0) {
@@ -130,15 +131,17 @@ void TrainingNetwork<T>::forward_convolution(const NetworkParams<T>& params,
                             clip.features.size(), dim));
   }
   const auto frames = static_cast<Index>(clip.features.size()) / dim;
-  work.input = ((Eigen::Map<const Eigen::MatrixXf>(clip.features.data(), dim, frames).colwise() -
-                 feature_mean_)
-                    .array()
-                    .colwise() *
-                feature_inv_std_.array())
-                   .matrix()
-                   .template cast<T>();
-  // Its own seed stream, apart from the dropout sites' mix_seed(dropout_seed, site).
-  if (masking.enabled()) mask_features(work.input, masking, mix_seed(clip.dropout_seed, ~0ull));
+  work.input = Eigen::Map<const Eigen::MatrixXf>(clip.features.data(), dim, frames).cast<T>();
+  // Each augmentation has its own seed stream, apart from the dropout sites' mix_seed(seed, site).
+  if (options.warp.enabled()) {
+    const double factor = draw_warp_factor(options.warp, mix_seed(clip.dropout_seed, ~1ull));
+    warp_features(work.input, make_warp_map(options.feature_centres_hz, factor));
+  }
+  work.input = ((work.input.colwise() - feature_mean_.cast<T>()).array().colwise() *
+                feature_inv_std_.cast<T>().array())
+                   .matrix();
+  if (options.masking.enabled())
+    mask_features(work.input, options.masking, mix_seed(clip.dropout_seed, ~0ull));
   conv1d_forward(layout_.conv, params.conv, work.input, work.conv_output);
   if (static_cast<std::size_t>(work.conv_output.cols()) != clip.labels.size()) {
     throw Error(fmt::format("training clip has {} labels for {} output steps", clip.labels.size(),
@@ -219,7 +222,7 @@ double TrainingNetwork<T>::loss_and_gradient(const Vector<T>& parameters,
 
   parallel_for(threads_, batch.size(), [&](std::size_t c) {
     workspaces_[c]->gradient.setZero(num_parameters);
-    forward_convolution(params, batch[c], options.masking, *workspaces_[c]);
+    forward_convolution(params, batch[c], options, *workspaces_[c]);
   });
   batch_moments.reset(layout_.conv.filters);
   for (std::size_t c = 0; c < batch.size(); ++c)
@@ -264,7 +267,7 @@ Vector<T> TrainingNetwork<T>::predict(const Vector<T>& parameters,
   const auto steps = static_cast<std::size_t>(
       layout_.conv.num_outputs(static_cast<Index>(features.size()) / layout_.shape.feature_dim));
   const std::vector<float> no_labels(steps, 0.0f);
-  forward_convolution(params, {features, no_labels, 0}, FeatureMasking{}, work);
+  forward_convolution(params, {features, no_labels, 0}, GradientOptions{}, work);
   const BatchNormStats<T> stats = batch_norm_stats<T>(running, layout_.batch_norm.epsilon);
   batch_norm_forward(params.batch_norm, stats, work.conv_output, work.normalized, work.activation);
   relu_forward(work.activation);

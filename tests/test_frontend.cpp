@@ -500,3 +500,27 @@ TEST_CASE("spectrum scale names round-trip and an unknown name is refused", "[fr
   CHECK(std::string(earshot::scale_name(SpectrumScale::kLinear)) == "linear");
   CHECK_THROWS_WITH(earshot::parse_scale("bark"), Contains("\"mel\" or \"linear\""));
 }
+
+TEST_CASE("a tone at a feature's centre frequency peaks in that feature", "[frontend]") {
+  for (const FrontEndConfig& config : {FrontEndConfig{}, linear_config()}) {
+    const std::vector<double> centres = earshot::feature_centres_hz(config);
+    REQUIRE(centres.size() == static_cast<std::size_t>(config.feature_dim()));
+    CHECK(std::is_sorted(centres.begin(), centres.end()));
+    const auto dim = centres.size();
+    for (const std::size_t feature : {dim / 4, dim / 2, 3 * dim / 4}) {
+      INFO(scale_name(config.scale)
+           << " feature " << feature << " at " << centres[feature] << " Hz");
+      const std::vector<float> features =
+          earshot::compute_features(tone(centres[feature], 0.1), config);
+      CHECK(argmax(std::span(features).first(dim)) == feature);
+    }
+  }
+}
+
+TEST_CASE("linear features sit at multiples of sample_rate / fft_size", "[frontend]") {
+  const std::vector<double> centres = earshot::feature_centres_hz(linear_config());
+  REQUIRE(centres.size() == 257);
+  CHECK(centres[0] == 0.0);
+  CHECK(centres[32] == 1000.0);
+  CHECK(centres[256] == 8000.0);
+}

@@ -294,6 +294,14 @@ TinyBatch tiny_batch() {
   return batch;
 }
 
+// Loss weighting and dropout; no augmentation.
+GradientOptions weighted(double positive_weight, double dropout) {
+  GradientOptions options;
+  options.positive_weight = positive_weight;
+  options.dropout = dropout;
+  return options;
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -303,7 +311,7 @@ TEST_CASE(
   const TinyBatch batch = tiny_batch();
   TrainingNetwork<double> network(tiny_shape(), {0.1f, -0.2f, 0.3f}, {1.5f, 0.8f, 1.1f}, 1);
   Eigen::VectorXd parameters = initial_parameters<double>(network.layout(), 3);
-  const GradientOptions options{4.0, 0.3, {}};
+  const GradientOptions options = weighted(4.0, 0.3);
   Eigen::VectorXd gradient;
   BatchNormMoments moments;
   const auto loss = [&] {
@@ -324,9 +332,9 @@ TEST_CASE("the batch gradient is bit-identical with one thread and with two", "[
   Eigen::VectorXf gradient_one, gradient_two;
   BatchNormMoments moments;
   const double loss_one =
-      one.loss_and_gradient(parameters, batch.clips, {2.0, 0.2, {}}, gradient_one, moments);
+      one.loss_and_gradient(parameters, batch.clips, weighted(2.0, 0.2), gradient_one, moments);
   const double loss_two =
-      two.loss_and_gradient(parameters, batch.clips, {2.0, 0.2, {}}, gradient_two, moments);
+      two.loss_and_gradient(parameters, batch.clips, weighted(2.0, 0.2), gradient_two, moments);
   CHECK(loss_one == loss_two);
   CHECK(gradient_one == gradient_two);
 }
@@ -338,7 +346,7 @@ TEST_CASE("feature masking changes the training loss, the same way for the same 
   const Eigen::VectorXd parameters = initial_parameters<double>(network.layout(), 5);
   Eigen::VectorXd gradient;
   BatchNormMoments moments;
-  const GradientOptions plain{2.0, 0.0, {}};
+  const GradientOptions plain = weighted(2.0, 0.0);
   GradientOptions masked = plain;
   masked.masking = {1, 2, 1, 3};
   const double plain_loss =
@@ -349,4 +357,44 @@ TEST_CASE("feature masking changes the training loss, the same way for the same 
   CHECK(masked_loss != plain_loss);
   CHECK(network.loss_and_gradient(parameters, batch.clips, masked, gradient, moments) ==
         masked_loss);
+}
+
+TEST_CASE("frequency warping changes the training loss, the same way for the same clip seeds",
+          "[gradients]") {
+  const TinyBatch batch = tiny_batch();
+  TrainingNetwork<double> network(tiny_shape(), {0, 0, 0}, {1, 1, 1}, 1);
+  const Eigen::VectorXd parameters = initial_parameters<double>(network.layout(), 5);
+  Eigen::VectorXd gradient;
+  BatchNormMoments moments;
+  const GradientOptions plain = weighted(2.0, 0.0);
+  GradientOptions warped = plain;
+  warped.warp = {0.3};
+  warped.feature_centres_hz = {300, 1000, 3000};
+  const double plain_loss =
+      network.loss_and_gradient(parameters, batch.clips, plain, gradient, moments);
+  const double warped_loss =
+      network.loss_and_gradient(parameters, batch.clips, warped, gradient, moments);
+  CHECK(std::isfinite(warped_loss));
+  CHECK(warped_loss != plain_loss);
+  CHECK(network.loss_and_gradient(parameters, batch.clips, warped, gradient, moments) ==
+        warped_loss);
+}
+
+TEST_CASE("with frequency warping the batch gradient still matches finite differences",
+          "[gradients]") {
+  // The warp acts on the input alone, so the gradient is that of the warped clip.
+  const TinyBatch batch = tiny_batch();
+  TrainingNetwork<double> network(tiny_shape(), {0.1f, -0.2f, 0.3f}, {1.5f, 0.8f, 1.1f}, 1);
+  Eigen::VectorXd parameters = initial_parameters<double>(network.layout(), 3);
+  GradientOptions options = weighted(4.0, 0.3);
+  options.warp = {0.2};
+  options.feature_centres_hz = {300, 1000, 3000};
+  Eigen::VectorXd gradient;
+  BatchNormMoments moments;
+  const auto loss = [&] {
+    Eigen::VectorXd unused;
+    return network.loss_and_gradient(parameters, batch.clips, options, unused, moments);
+  };
+  network.loss_and_gradient(parameters, batch.clips, options, gradient, moments);
+  CHECK(max_relative_error(parameters, gradient, loss) < kMaxRelativeError);
 }

@@ -93,6 +93,12 @@ void add_flags(CLI::App& command, TrainFlags& flags) {
                   "SpecAugment: longest span, in 10 ms frames")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  command
+      .add_option("--freq-warp", t.frequency_warp.max_deviation,
+                  "vocal tract length perturbation: each clip's spectrum stretched by a factor "
+                  "drawn from [1 - this, 1 + this] every epoch (0: off)")
+      ->check(CLI::Range(0.0, train::kMaxFrequencyWarpDeviation))
+      ->capture_default_str();
   command.add_option("--clip-norm", t.gradient_clip_norm, "global gradient-norm limit (0: none)")
       ->capture_default_str();
   command
@@ -127,15 +133,16 @@ std::string command_line(const TrainFlags& flags) {
       " --out {} --keyword {} --epochs {} --batch {} --lr {} --warmup-epochs {} --frontend {} "
       "--mel-bands {} --conv-filters {} "
       "--conv-kernel {} --conv-stride {} --gru {} --label-window-s {} --pos-weight {} --dropout {} "
-      "--freq-masks {} --freq-mask-width {} --time-masks {} --time-mask-frames {} --clip-norm {} "
+      "--freq-masks {} --freq-mask-width {} --time-masks {} --time-mask-frames {} --freq-warp {} "
+      "--clip-norm {} "
       "--patience {} --threshold {} --val-fraction {} --seed {} --threads {}",
       flags.out, flags.keyword, t.epochs, t.batch_size, t.learning_rate, t.warmup_epochs,
       scale_name(t.frontend.scale), t.frontend.num_mel_bands, t.shape.conv_filters,
       t.shape.conv_kernel, t.shape.conv_stride, fmt::join(t.shape.gru_sizes, ","), t.label_window_s,
       t.positive_weight, t.dropout, t.feature_masking.frequency_masks,
       t.feature_masking.max_frequency_mask_bins, t.feature_masking.time_masks,
-      t.feature_masking.max_time_mask_frames, t.gradient_clip_norm, t.patience,
-      t.detection_threshold, flags.validation_fraction, t.seed, t.threads);
+      t.feature_masking.max_time_mask_frames, t.frequency_warp.max_deviation, t.gradient_clip_norm,
+      t.patience, t.detection_threshold, flags.validation_fraction, t.seed, t.threads);
   if (!flags.log.empty()) line += fmt::format(" --log {}", flags.log);
   return line;
 }

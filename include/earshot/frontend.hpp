@@ -116,6 +116,11 @@ class FrontEnd {
   std::unique_ptr<Impl> impl_;
 };
 
+// Where each feature sits in frequency: the peak of each mel triangle, or each FFT bin's
+// frequency for the linear scale; increasing, feature_dim() values. Training's frequency warp
+// (train_frequency_warp.hpp) moves spectra along this axis. Throws what validate() throws.
+std::vector<double> feature_centres_hz(const FrontEndConfig& config);
+
 // Offline convenience: all frames of `samples`, row-major (num_frames x feature_dim).
 // Uses the same FrontEnd, so it equals streaming by construction.
 std::vector<float> compute_features(std::span<const float> samples,

@@ -26,6 +26,7 @@
 #include "earshot/frontend.hpp"
 #include "earshot/model.hpp"
 #include "earshot/train_augment.hpp"
+#include "earshot/train_frequency_warp.hpp"
 
 namespace earshot {
 
@@ -116,6 +117,7 @@ struct TrainingOptions {
   double positive_weight = 5.0;  // cross-entropy weight of label-1 steps (they are rare)
   double dropout = 0.2;
   train::FeatureMasking feature_masking;  // SpecAugment-style masks (train_augment.hpp)
+  train::FrequencyWarp frequency_warp;    // per-clip spectrum warp (train_frequency_warp.hpp)
   double gradient_clip_norm = 5.0;        // global L2 norm; <= 0 disables clipping
   double batch_norm_momentum = 0.1;
   int patience = 8;  // stop after this many epochs without a better validation loss (0: never)

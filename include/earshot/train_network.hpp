@@ -1,7 +1,7 @@
 // The training network: the layers of train_layers.hpp assembled in the order of model.hpp,
 // with BatchNorm in training mode and dropout, run over mini-batches of clips.
 //
-//   features -> normalise -> Conv1D -> BatchNorm -> ReLU -> dropout
+//   features [-> warp] -> normalise [-> masks] -> Conv1D -> BatchNorm -> ReLU -> dropout
 //            -> [GRU -> dropout] x N -> Dense(1) -> weighted BCE against the labels
 //
 // Dropout acts on the input of every GRU layer and of the dense layer. All parameters live
@@ -17,6 +17,7 @@
 
 #include "earshot/model.hpp"
 #include "earshot/train_augment.hpp"
+#include "earshot/train_frequency_warp.hpp"
 #include "earshot/train_layers.hpp"
 
 namespace earshot::train {
@@ -72,9 +73,11 @@ struct ClipExample {
 };
 
 struct GradientOptions {
-  double positive_weight = 1.0;  // weight of label-1 steps in the cross-entropy
-  double dropout = 0.0;          // drop probability at every dropout site
-  FeatureMasking masking;        // of each clip's input, seeded by its dropout_seed
+  double positive_weight = 1.0;            // weight of label-1 steps in the cross-entropy
+  double dropout = 0.0;                    // drop probability at every dropout site
+  FeatureMasking masking;                  // of each clip's input, seeded by its dropout_seed
+  FrequencyWarp warp;                      // of each clip's raw features, seeded likewise
+  std::vector<double> feature_centres_hz;  // where the features sit (needed by the warp)
 };
 
 template <typename T>
@@ -106,7 +109,7 @@ class TrainingNetwork {
  private:
   struct Workspace;
   void forward_convolution(const NetworkParams<T>& params, const ClipExample& clip,
-                           const FeatureMasking& masking, Workspace& work) const;
+                           const GradientOptions& options, Workspace& work) const;
   void forward_backward_recurrent(const NetworkParams<T>& params, const BatchNormStats<T>& stats,
                                   const ClipExample& clip, const GradientOptions& options,
                                   double loss_scale, Workspace& work) const;
