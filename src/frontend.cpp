@@ -75,11 +75,21 @@ struct MelFilter {
   std::vector<float> weights;
 };
 
+// The num_mel_bands + 2 triangle corners, equally spaced in mel: corner i is at
+// low_mel + i * mel_step, and band m spans corners m .. m + 2, peaking at m + 1.
+struct MelCorners {
+  double low_mel;
+  double mel_step;
+};
+MelCorners mel_corners(const FrontEndConfig& c) {
+  const double low_mel = hz_to_mel(c.mel_low_hz);
+  return {low_mel, (hz_to_mel(c.mel_high_hz) - low_mel) / (c.num_mel_bands + 1)};
+}
+
 // Triangles of height 1, linear in mel between corners equally spaced in mel.
 // Throws if a triangle covers no FFT bin (it would be a constant feature).
 std::vector<MelFilter> make_mel_filters(const FrontEndConfig& c) {
-  const double low_mel = hz_to_mel(c.mel_low_hz);
-  const double mel_step = (hz_to_mel(c.mel_high_hz) - low_mel) / (c.num_mel_bands + 1);
+  const auto [low_mel, mel_step] = mel_corners(c);
   const int num_bins = c.fft_size / 2 + 1;
   const double bin_hz = static_cast<double>(c.sample_rate) / c.fft_size;
   std::vector<MelFilter> filters(c.num_mel_bands);
@@ -174,9 +184,7 @@ std::vector<double> feature_centres_hz(const FrontEndConfig& config) {
       centres[k] = static_cast<double>(k) * bin_hz;
     return centres;
   }
-  // The corners of make_mel_filters(): band m peaks at corner m + 1.
-  const double low_mel = hz_to_mel(config.mel_low_hz);
-  const double mel_step = (hz_to_mel(config.mel_high_hz) - low_mel) / (config.num_mel_bands + 1);
+  const auto [low_mel, mel_step] = mel_corners(config);  // band m peaks at corner m + 1
   for (std::size_t m = 0; m < centres.size(); ++m)
     centres[m] = mel_to_hz(low_mel + static_cast<double>(m + 1) * mel_step);
   return centres;

@@ -8,7 +8,6 @@
 #include <utility>
 
 #include "earshot/error.hpp"
-#include "earshot/model_ensemble.hpp"
 #include "earshot/model_file.hpp"
 
 namespace earshot {

@@ -1,16 +1,13 @@
 // Building an ensemble model (model.hpp) from separately trained models.
 #pragma once
 
-#include <cstddef>
 #include <nlohmann/json.hpp>
 #include <vector>
 
 #include "earshot/model.hpp"
+#include "earshot/model_file.hpp"  // kMaxEnsembleMembers
 
 namespace earshot {
-
-// The most networks one model file may hold (model_file.hpp's "ensemble_members").
-inline constexpr std::size_t kMaxEnsembleMembers = 64;
 
 // One model whose probability is the mean of the probabilities of every network in
 // `models` (the members of an ensemble among them count one by one).

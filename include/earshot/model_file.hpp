@@ -56,6 +56,7 @@
 // then renamed over the target, so readers never see a half-written model.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -67,6 +68,8 @@
 namespace earshot {
 
 inline constexpr std::uint32_t kModelFormatVersion = 1;
+// The most networks one file may hold ("ensemble_members" above).
+inline constexpr std::size_t kMaxEnsembleMembers = 64;
 
 struct NamedTensor {
   std::string name;
