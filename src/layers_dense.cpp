@@ -37,9 +37,30 @@ void dense_backward(const DenseParams<T>& params, const Matrix<T>& input, const 
   if (d_input != nullptr) d_input->noalias() = params.weight * d_logits.transpose();
 }
 
+double step_loss(double logit, double label, const StepLossWeights& weights, double& d_logit) {
+  const double positive = weights.positive_weight * label;
+  const double negative = 1.0 - label;
+  const double gamma = weights.focal_gamma;
+  const double p = sigmoid(logit);
+  // -log(p) = softplus(-logit), -log(1 - p) = softplus(logit).
+  const double minus_log_p = softplus(-logit);
+  const double minus_log_not_p = softplus(logit);
+  if (gamma == 0.0) {  // plain cross-entropy, kept exact (no pow) for the default
+    d_logit = positive * (p - 1.0) + negative * p;
+    return positive * minus_log_p + negative * minus_log_not_p;
+  }
+  // d/dz (1 - p)^g = -g p (1 - p)^g and d/dz p^g = g p^g (1 - p); d/dz -log p = p - 1 and
+  // d/dz -log(1 - p) = p.
+  const double miss_weight = std::pow(1.0 - p, gamma);  // of a label-1 step
+  const double alarm_weight = std::pow(p, gamma);       // of a label-0 step
+  d_logit = positive * miss_weight * (-gamma * p * minus_log_p + (p - 1.0)) +
+            negative * alarm_weight * (gamma * (1.0 - p) * minus_log_not_p + p);
+  return positive * miss_weight * minus_log_p + negative * alarm_weight * minus_log_not_p;
+}
+
 template <typename T>
-double weighted_bce(const Vector<T>& logits, std::span<const float> labels, double positive_weight,
-                    double scale, Vector<T>& d_logits) {
+double weighted_bce(const Vector<T>& logits, std::span<const float> labels,
+                    const StepLossWeights& weights, double scale, Vector<T>& d_logits) {
   if (labels.size() != static_cast<std::size_t>(logits.size())) {
     throw Error(
         fmt::format("weighted_bce: {} labels for {} output steps", labels.size(), logits.size()));
@@ -47,13 +68,10 @@ double weighted_bce(const Vector<T>& logits, std::span<const float> labels, doub
   d_logits.resize(logits.size());
   double loss = 0;
   for (Index t = 0; t < logits.size(); ++t) {
-    const double logit = static_cast<double>(logits(t));
-    const double positive = positive_weight * labels[static_cast<std::size_t>(t)];
-    const double negative = 1.0 - labels[static_cast<std::size_t>(t)];
-    // -log(p) = softplus(-logit), -log(1 - p) = softplus(logit).
-    loss += positive * softplus(-logit) + negative * softplus(logit);
-    const double p = sigmoid(logit);
-    d_logits(t) = static_cast<T>(scale * (positive * (p - 1.0) + negative * p));
+    double d_logit = 0;
+    loss += step_loss(static_cast<double>(logits(t)),
+                      static_cast<double>(labels[static_cast<std::size_t>(t)]), weights, d_logit);
+    d_logits(t) = static_cast<T>(scale * d_logit);
   }
   return scale * loss;
 }
@@ -62,8 +80,8 @@ double weighted_bce(const Vector<T>& logits, std::span<const float> labels, doub
   template void dense_forward<T>(const DenseParams<T>&, const Matrix<T>&, Vector<T>&);       \
   template void dense_backward<T>(const DenseParams<T>&, const Matrix<T>&, const Vector<T>&, \
                                   DenseParams<T>&, Matrix<T>*);                              \
-  template double weighted_bce<T>(const Vector<T>&, std::span<const float>, double, double,  \
-                                  Vector<T>&);
+  template double weighted_bce<T>(const Vector<T>&, std::span<const float>,                  \
+                                  const StepLossWeights&, double, Vector<T>&);
 EARSHOT_INSTANTIATE(float)
 EARSHOT_INSTANTIATE(double)
 #undef EARSHOT_INSTANTIATE

@@ -49,7 +49,8 @@ struct ValidationScore {
   DetectionMetrics metrics;
 };
 
-// Weighted cross-entropy of probabilities (as the inference model gives them) and metrics.
+// The training loss (without augmentation) of probabilities as the inference model gives
+// them, and the detection metrics.
 ValidationScore validate(const Model& model, const std::vector<LabeledClip>& clips,
                          const TrainingOptions& options) {
   ValidationScore score;
@@ -63,8 +64,9 @@ ValidationScore validate(const Model& model, const std::vector<LabeledClip>& cli
     const std::vector<float> p = model.forward(clip.features, clip.num_frames);
     for (std::size_t k = 0; k < p.size(); ++k) {
       const double q = std::clamp(static_cast<double>(p[k]), 1e-7, 1.0 - 1e-7);
-      const double y = clips[c].labels[k];
-      losses[c] -= options.positive_weight * y * std::log(q) + (1.0 - y) * std::log(1.0 - q);
+      double unused_derivative = 0;
+      losses[c] += train::step_loss(std::log(q / (1.0 - q)), clips[c].labels[k],
+                                    options.loss_weights(), unused_derivative);
     }
     metrics[c] = score_detections(p, model.output_step_s(), clip.record.words,
                                   clip.record.duration_s, rules);
@@ -158,6 +160,9 @@ void TrainingOptions::validate() const {
   require(final_learning_rate_fraction >= 0 && final_learning_rate_fraction <= 1,
           "final learning rate fraction must be in [0, 1]");
   require(positive_weight > 0, fmt::format("positive weight must be > 0, got {}", positive_weight));
+  require(
+      focal_gamma >= 0 && focal_gamma <= train::kMaxFocalGamma,
+      fmt::format("focal gamma must be in [0, {}], got {}", train::kMaxFocalGamma, focal_gamma));
   require(dropout >= 0 && dropout < 1, fmt::format("dropout must be in [0, 1), got {}", dropout));
   feature_masking.validate();
   frequency_warp.validate();
@@ -214,7 +219,7 @@ TrainingResult train_model(const std::vector<TrainingClip>& training,
   int best_epoch = 0;
   double best_loss = std::numeric_limits<double>::infinity();
   std::int64_t step = 0;
-  const train::GradientOptions gradient_options{options.positive_weight, options.dropout,
+  const train::GradientOptions gradient_options{options.loss_weights(), options.dropout,
                                                 options.feature_masking, options.frequency_warp,
                                                 feature_centres_hz(options.frontend)};
 

@@ -179,7 +179,7 @@ void TrainingNetwork<T>::forward_backward_recurrent(const NetworkParams<T>& para
   }
   dense_forward(params.dense, work.layer_inputs[num_gru], work.logits);
   work.loss =
-      weighted_bce(work.logits, clip.labels, options.positive_weight, loss_scale, work.d_logits);
+      weighted_bce(work.logits, clip.labels, options.loss_weights, loss_scale, work.d_logits);
 
   NetworkParams<T> grad = layout_.view(work.gradient.data());
   dense_backward(params.dense, work.layer_inputs[num_gru], work.d_logits, grad.dense,

@@ -228,16 +228,23 @@ TEST_CASE("Dense + sigmoid + weighted cross-entropy gradients match finite diffe
   Eigen::VectorXd parameters = random_vector(shape.num_parameters());
   Eigen::MatrixXd input = random_matrix(4, 7, 2.0);
   const std::vector<float> labels = {0, 0, 1, 1, 0, 1, 0};
-  const double positive_weight = 3.0;
+  StepLossWeights weights{3.0, 0.0};
+  SECTION("plain cross-entropy") {}
+  SECTION("focal loss, gamma 2") {
+    weights.focal_gamma = 2.0;
+  }
+  SECTION("focal loss, gamma 0.5") {
+    weights.focal_gamma = 0.5;
+  }
   const double scale = 1.0 / 7.0;
   const auto loss = [&] {
     Eigen::VectorXd logits, d_logits;
     dense_forward(shape.view(parameters.data()), input, logits);
-    return weighted_bce(logits, labels, positive_weight, scale, d_logits);
+    return weighted_bce(logits, labels, weights, scale, d_logits);
   };
   Eigen::VectorXd logits, d_logits;
   dense_forward(shape.view(parameters.data()), input, logits);
-  weighted_bce(logits, labels, positive_weight, scale, d_logits);
+  weighted_bce(logits, labels, weights, scale, d_logits);
   Eigen::VectorXd gradient = Eigen::VectorXd::Zero(parameters.size());
   auto grad = shape.view(gradient.data());
   Eigen::MatrixXd d_input;
@@ -251,10 +258,42 @@ TEST_CASE("weighted cross-entropy stays finite for extreme logits", "[loss]") {
   logits << 800.0, -800.0;
   const std::vector<float> labels = {0, 1};
   Eigen::VectorXd d_logits;
-  const double loss = weighted_bce(logits, labels, 2.0, 1.0, d_logits);
-  CHECK(loss == Approx(800.0 + 2.0 * 800.0));
-  CHECK(d_logits(0) == Approx(1.0));
-  CHECK(d_logits(1) == Approx(-2.0));
+  SECTION("plain cross-entropy") {
+    const double loss = weighted_bce(logits, labels, StepLossWeights{2.0, 0.0}, 1.0, d_logits);
+    CHECK(loss == Approx(800.0 + 2.0 * 800.0));
+    CHECK(d_logits(0) == Approx(1.0));
+    CHECK(d_logits(1) == Approx(-2.0));
+  }
+  SECTION("focal loss: a certain mistake keeps its whole weight") {
+    const double loss = weighted_bce(logits, labels, StepLossWeights{2.0, 2.0}, 1.0, d_logits);
+    CHECK(loss == Approx(800.0 + 2.0 * 800.0));
+    CHECK(d_logits(0) == Approx(1.0));
+    CHECK(d_logits(1) == Approx(-2.0));
+  }
+}
+
+TEST_CASE(
+    "focal loss: a step's term shrinks by (1 - p_right)^gamma, so confident mistakes dominate",
+    "[loss]") {
+  const auto loss_of = [](double probability, double label, double gamma) {
+    double unused = 0;
+    return step_loss(std::log(probability / (1 - probability)), label, StepLossWeights{2.0, gamma},
+                     unused);
+  };
+  SECTION("gamma 0 is the weighted cross-entropy") {
+    CHECK(loss_of(0.3, 0.0, 0.0) == Approx(-std::log(0.7)));
+    CHECK(loss_of(0.3, 1.0, 0.0) == Approx(-2.0 * std::log(0.3)));
+  }
+  SECTION("a quiet step on silence (label 0, p 0.01) counts 0.01^2 of its plain term") {
+    CHECK(loss_of(0.01, 0.0, 2.0) == Approx(0.01 * 0.01 * loss_of(0.01, 0.0, 0.0)));
+  }
+  SECTION("a loud false accept (label 0, p 0.95) keeps 0.95^2 of it") {
+    CHECK(loss_of(0.95, 0.0, 2.0) == Approx(0.95 * 0.95 * loss_of(0.95, 0.0, 0.0)));
+  }
+  SECTION("a found word (label 1, p 0.9) counts 0.1^2, a missed one (p 0.1) 0.9^2") {
+    CHECK(loss_of(0.9, 1.0, 2.0) == Approx(0.1 * 0.1 * loss_of(0.9, 1.0, 0.0)));
+    CHECK(loss_of(0.1, 1.0, 2.0) == Approx(0.9 * 0.9 * loss_of(0.1, 1.0, 0.0)));
+  }
 }
 
 namespace {
@@ -297,7 +336,7 @@ TinyBatch tiny_batch() {
 // Loss weighting and dropout; no augmentation.
 GradientOptions weighted(double positive_weight, double dropout) {
   GradientOptions options;
-  options.positive_weight = positive_weight;
+  options.loss_weights.positive_weight = positive_weight;
   options.dropout = dropout;
   return options;
 }
@@ -313,6 +352,9 @@ TEST_CASE(
   Eigen::VectorXd parameters = initial_parameters<double>(network.layout(), 3);
   GradientOptions options = weighted(4.0, 0.3);
   SECTION("as it reads the features") {}
+  SECTION("with a focal loss") {
+    options.loss_weights.focal_gamma = 2.0;
+  }
   SECTION("with a frequency warp (it acts on the input alone)") {
     options.warp = {0.2};
     options.feature_centres_hz = {300, 1000, 3000};

@@ -198,19 +198,25 @@ TEST_CASE("training is bit-for-bit reproducible across runs and thread counts", 
   CHECK(model_tensors(other_seed.model)[2].values != a[2].values);
 }
 
-TEST_CASE("a frequency warp reaches training: other weights, the same for the same seed",
-          "[training]") {
+TEST_CASE(
+    "a frequency warp and a focal loss reach training: other weights, the same for the same seed",
+    "[training]") {
   const auto training = just_clips(task_clips(12, 4));
   TrainingOptions options = task_options();
   options.epochs = 2;
   options.batch_size = 4;
   const auto plain = model_tensors(train_model(training, {}, options).model);
-  options.frequency_warp.max_deviation = 0.2;
-  const auto warped = model_tensors(train_model(training, {}, options).model);
+  SECTION("frequency warp") {
+    options.frequency_warp.max_deviation = 0.2;
+  }
+  SECTION("focal loss") {
+    options.focal_gamma = 2.0;
+  }
+  const auto changed = model_tensors(train_model(training, {}, options).model);
   const auto again = model_tensors(train_model(training, {}, options).model);
-  CHECK(warped[2].values != plain[2].values);
-  for (std::size_t i = 0; i < warped.size(); ++i)
-    CHECK(warped[i].values == again[i].values);
+  CHECK(changed[2].values != plain[2].values);
+  for (std::size_t i = 0; i < changed.size(); ++i)
+    CHECK(changed[i].values == again[i].values);
 }
 
 TEST_CASE("the best checkpoint runs in the streaming model like the returned model", "[training]") {
@@ -295,6 +301,11 @@ TEST_CASE("training refuses options out of range and data too short for one outp
   options = task_options();
   options.frequency_warp.max_deviation = 0.5;
   CHECK_THROWS_WITH(options.validate(), Catch::Contains("frequency warp"));
+  options = task_options();
+  options.focal_gamma = -1.0;
+  CHECK_THROWS_WITH(options.validate(), Catch::Contains("focal gamma must be in [0, 5]"));
+  options.focal_gamma = 6.0;
+  CHECK_THROWS_WITH(options.validate(), Catch::Contains("focal gamma must be in [0, 5]"));
   options = task_options();
   options.checkpoint_path = "/no/such/dir/model.earshot";
   CHECK_THROWS_WITH(options.validate(), Catch::Contains("does not exist"));
@@ -477,7 +488,7 @@ TEST_CASE("earshot train writes a loadable model with provenance, a log and prog
   const auto r = run_earshot_in(
       fmt::format("train --data '{}' --data '{}' --out '{}' --keyword tone --epochs 2 --batch 4 "
                   "--conv-filters 8 --conv-kernel 5 --conv-stride 4 --gru 8,8 --val-fraction 0.3 "
-                  "--seed 3 --log '{}' --threads 2 --freq-warp 0.1",
+                  "--seed 3 --log '{}' --threads 2 --freq-warp 0.1 --focal-gamma 2",
                   (dir / "a").string(), (dir / "b").string(), model.string(),
                   (dir / "log.csv").string()),
       dir);
@@ -490,6 +501,7 @@ TEST_CASE("earshot train writes a loadable model with provenance, a log and prog
   const auto& provenance = loaded.metadata().provenance;
   CHECK(provenance["command_line"].get<std::string>().find("--gru 8,8") != std::string::npos);
   CHECK(provenance["command_line"].get<std::string>().find("--freq-warp 0.1") != std::string::npos);
+  CHECK(provenance["command_line"].get<std::string>().find("--focal-gamma 2") != std::string::npos);
   CHECK(provenance["data"].size() == 2);
   CHECK(provenance.contains("date"));
   CHECK(provenance["training"].contains("best_epoch"));
@@ -520,6 +532,10 @@ TEST_CASE("earshot train --frontend linear makes a model that reads the linear s
             .exit_code ==
         2);  // Warps beyond 30 % would move whole phonemes: refused as a usage error.
   CHECK(run_earshot_in(fmt::format("train --data '{}' --out '{}' --freq-warp 0.5",
+                                   (dir / "a").string(), model.string()),
+                       dir)
+            .exit_code == 2);
+  CHECK(run_earshot_in(fmt::format("train --data '{}' --out '{}' --focal-gamma 9",
                                    (dir / "a").string(), model.string()),
                        dir)
             .exit_code == 2);

@@ -71,6 +71,12 @@ void add_flags(CLI::App& command, TrainFlags& flags) {
       ->capture_default_str();
   command.add_option("--pos-weight", t.positive_weight, "cross-entropy weight of positive steps")
       ->capture_default_str();
+  command
+      .add_option("--focal-gamma", t.focal_gamma,
+                  "focal loss: each step's cross-entropy times (1 - p_right)^this, so confident "
+                  "mistakes count most (0: plain cross-entropy)")
+      ->check(CLI::Range(0.0, train::kMaxFocalGamma))
+      ->capture_default_str();
   command.add_option("--dropout", t.dropout, "dropout probability between layers")
       ->capture_default_str();
   command
@@ -132,14 +138,15 @@ std::string command_line(const TrainFlags& flags) {
   line += fmt::format(
       " --out {} --keyword {} --epochs {} --batch {} --lr {} --warmup-epochs {} --frontend {} "
       "--mel-bands {} --conv-filters {} "
-      "--conv-kernel {} --conv-stride {} --gru {} --label-window-s {} --pos-weight {} --dropout {} "
+      "--conv-kernel {} --conv-stride {} --gru {} --label-window-s {} --pos-weight {} "
+      "--focal-gamma {} --dropout {} "
       "--freq-masks {} --freq-mask-width {} --time-masks {} --time-mask-frames {} --freq-warp {} "
       "--clip-norm {} "
       "--patience {} --threshold {} --val-fraction {} --seed {} --threads {}",
       flags.out, flags.keyword, t.epochs, t.batch_size, t.learning_rate, t.warmup_epochs,
       scale_name(t.frontend.scale), t.frontend.num_mel_bands, t.shape.conv_filters,
       t.shape.conv_kernel, t.shape.conv_stride, fmt::join(t.shape.gru_sizes, ","), t.label_window_s,
-      t.positive_weight, t.dropout, t.feature_masking.frequency_masks,
+      t.positive_weight, t.focal_gamma, t.dropout, t.feature_masking.frequency_masks,
       t.feature_masking.max_frequency_mask_bins, t.feature_masking.time_masks,
       t.feature_masking.max_time_mask_frames, t.frequency_warp.max_deviation, t.gradient_clip_norm,
       t.patience, t.detection_threshold, flags.validation_fraction, t.seed, t.threads);

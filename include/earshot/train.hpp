@@ -27,6 +27,7 @@
 #include "earshot/model.hpp"
 #include "earshot/train_augment.hpp"
 #include "earshot/train_frequency_warp.hpp"
+#include "earshot/train_layers.hpp"
 
 namespace earshot {
 
@@ -115,6 +116,7 @@ struct TrainingOptions {
   double warmup_epochs = 1.0;  // linear warmup, then cosine decay over the remaining epochs
   double final_learning_rate_fraction = 0.05;
   double positive_weight = 5.0;  // cross-entropy weight of label-1 steps (they are rare)
+  double focal_gamma = 0.0;      // focal loss exponent (train_layers.hpp), 0: plain
   double dropout = 0.2;
   train::FeatureMasking feature_masking;  // SpecAugment-style masks (train_augment.hpp)
   train::FrequencyWarp frequency_warp;    // per-clip spectrum warp (train_frequency_warp.hpp)
@@ -135,6 +137,7 @@ struct TrainingOptions {
 
   // Throws earshot::Error naming the first option that is out of range.
   void validate() const;
+  train::StepLossWeights loss_weights() const { return {positive_weight, focal_gamma}; }
 };
 
 struct EpochResult {

@@ -232,11 +232,29 @@ template <typename T>
 void dense_backward(const DenseParams<T>& params, const Matrix<T>& input, const Vector<T>& d_logits,
                     DenseParams<T>& grad, Matrix<T>* d_input);
 
-// scale * sum_t [ -positive_weight * y_t * log(p_t) - (1 - y_t) * log(1 - p_t) ] with
-// p_t = sigmoid(logit_t), computed from the logits without overflow. Writes its gradient with
-// respect to the logits into `d_logits` and returns the value.
+// How each output step's cross-entropy term is weighted.
+struct StepLossWeights {
+  double positive_weight = 1.0;  // label-1 steps count this many times (they are rare)
+  // Focal loss (Lin et al. 2017): each term is multiplied by (1 - p_right)^focal_gamma, where
+  // p_right is the probability given to the step's true label. Steps the network already gets
+  // right count almost nothing, so training spends itself on the confident mistakes, the
+  // loud false accepts among them. 0 is plain cross-entropy.
+  double focal_gamma = 0.0;
+};
+
+// Beyond this a step the network gets 90 % right weighs less than 1e-5 of a plain term: the
+// loss would ignore all but a handful of steps.
+inline constexpr double kMaxFocalGamma = 5.0;
+
+// The loss of one step with label y in [0, 1] and logit z, p = sigmoid(z):
+//   -positive_weight * y * (1 - p)^gamma * log(p) - (1 - y) * p^gamma * log(1 - p),
+// computed without overflow; `d_logit` receives its derivative with respect to z.
+double step_loss(double logit, double label, const StepLossWeights& weights, double& d_logit);
+
+// scale * the sum of step_loss over the steps. Writes its gradient with respect to the logits
+// into `d_logits` and returns the value.
 template <typename T>
-double weighted_bce(const Vector<T>& logits, std::span<const float> labels, double positive_weight,
-                    double scale, Vector<T>& d_logits);
+double weighted_bce(const Vector<T>& logits, std::span<const float> labels,
+                    const StepLossWeights& weights, double scale, Vector<T>& d_logits);
 
 }  // namespace earshot::train

@@ -73,7 +73,7 @@ struct ClipExample {
 };
 
 struct GradientOptions {
-  double positive_weight = 1.0;            // weight of label-1 steps in the cross-entropy
+  StepLossWeights loss_weights;            // of each output step's cross-entropy term
   double dropout = 0.0;                    // drop probability at every dropout site
   FeatureMasking masking;                  // of each clip's input, seeded by its dropout_seed
   FrequencyWarp warp;                      // of each clip's raw features, seeded likewise
