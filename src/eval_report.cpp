@@ -1,5 +1,6 @@
 // Evaluation reports: summary.json, the operating curve as CSV, a DET plot, a text table.
 #include <fmt/core.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
@@ -156,6 +157,25 @@ std::vector<std::string> summary_cells(const ConditionResult& result) {
   return cells;
 }
 
+// A miss rate at X FA/h over H hours of negatives is read at the threshold that lets X * H
+// false accepts through. Below this many it is decided by the loudest one or two, which
+// another seed or another hour of negatives would replace.
+constexpr double kFewFalseAccepts = 3.0;
+
+std::string few_false_accepts_note(const ConditionResult& result) {
+  const double hours = result.at_default_threshold.negative_hours;
+  if (hours <= 0 || std::ranges::min(kReportedFaPerHour) * hours >= kFewFalseAccepts) return "";
+  std::vector<std::string> targets, allowed;
+  for (const double fa : kReportedFaPerHour) {
+    targets.push_back(fmt::format("{:g}", fa));
+    allowed.push_back(fmt::format("{:.1f}", fa * hours));
+  }
+  return fmt::format(
+      "{}: {:.2f} h of negatives allow {} false accepts at {} FA/h: the miss rates there are set "
+      "by the loudest few (--negative-hours measures on more)\n",
+      result.name, hours, fmt::join(allowed, " / "), fmt::join(targets, " / "));
+}
+
 std::string summary_table(const std::vector<ConditionResult>& results) {
   // The first column left-aligned, the figures right-aligned under their headings.
   const auto line = [](const std::vector<std::string>& cells) {
@@ -178,6 +198,8 @@ std::string summary_table(const std::vector<ConditionResult>& results) {
                            voice.misses, voice.triggers);
     table += "\n";
   }
+  for (const ConditionResult& r : results)
+    table += few_false_accepts_note(r);
   return table;
 }
 

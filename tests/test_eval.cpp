@@ -188,6 +188,22 @@ TEST_CASE("a curve that never gets below the target FA/h interpolates towards mi
   CHECK(miss_rate_at_fa_per_hour({p}, 1.0) == Approx(0.9));
 }
 
+TEST_CASE("the summary warns when the negatives are too short for its FA/h columns", "[eval]") {
+  ConditionResult result;
+  result.name = "snr_10db";
+  result.at_default_threshold.triggers = 10;
+  SECTION("1.6 h: 0.1 / 0.5 / 1 FA/h let 0.2, 0.8 and 1.6 false accepts through") {
+    result.at_default_threshold.negative_hours = 1.6;
+    CHECK_THAT(summary_table({result}),
+               Catch::Contains("snr_10db: 1.60 h of negatives allow 0.2 / 0.8 / 1.6 false accepts "
+                               "at 0.1 / 0.5 / 1 FA/h"));
+  }
+  SECTION("40 h: even 0.1 FA/h rests on 4 false accepts, no warning") {
+    result.at_default_threshold.negative_hours = 40;
+    CHECK_THAT(summary_table({result}), !Catch::Contains("h of negatives allow"));
+  }
+}
+
 TEST_CASE("Audacity label files give trigger spans, and a malformed line names file and line",
           "[eval]") {
   const fs::path dir = scratch("labels");
