@@ -44,6 +44,9 @@ std::vector<LabeledClip> label_clips(const std::vector<TrainingClip>& clips,
   return labeled;
 }
 
+// Each clip's time warp is drawn from its per-epoch seed mixed with this.
+constexpr std::uint64_t kTimeWarpStream = 0x7457;
+
 struct ValidationScore {
   double loss = std::numeric_limits<double>::quiet_NaN();
   DetectionMetrics metrics;
@@ -166,6 +169,7 @@ void TrainingOptions::validate() const {
   require(dropout >= 0 && dropout < 1, fmt::format("dropout must be in [0, 1), got {}", dropout));
   feature_masking.validate();
   frequency_warp.validate();
+  time_warp.validate();
   require(batch_norm_momentum > 0 && batch_norm_momentum <= 1,
           "batch norm momentum must be in (0, 1]");
   require(patience >= 0, fmt::format("patience must be >= 0, got {}", patience));
@@ -214,6 +218,7 @@ TrainingResult train_model(const std::vector<TrainingClip>& training,
   std::vector<std::size_t> order(train_clips.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::vector<train::ClipExample> batch;
+  std::vector<train::TimeWarpedClip> time_warped(batch_size);  // the batch's warped copies
   std::optional<Model> best_model;
   std::vector<EpochResult> history;
   int best_epoch = 0;
@@ -234,7 +239,16 @@ TrainingResult train_model(const std::vector<TrainingClip>& training,
         const std::uint64_t dropout_seed = train::mix_seed(
             train::mix_seed(options.seed, 0x64726f70ull + static_cast<std::uint64_t>(epoch)),
             order[i]);
-        batch.push_back({labeled.clip->features, labeled.labels, dropout_seed});
+        if (options.time_warp.enabled()) {
+          // Features and labels are warped together, so this happens here, not in the network.
+          train::TimeWarpedClip& warped = time_warped[i - first];
+          train::warp_clip_time(labeled.clip->features, options.shape.feature_dim, labeled.labels,
+                                options.shape.conv_stride, options.time_warp,
+                                dropout_seed ^ kTimeWarpStream, warped);
+          batch.push_back({warped.features, warped.labels, dropout_seed});
+        } else {
+          batch.push_back({labeled.clip->features, labeled.labels, dropout_seed});
+        }
       }
       const double loss =
           network.loss_and_gradient(parameters, batch, gradient_options, gradient, moments);

@@ -199,7 +199,8 @@ TEST_CASE("training is bit-for-bit reproducible across runs and thread counts", 
 }
 
 TEST_CASE(
-    "a frequency warp and a focal loss reach training: other weights, the same for the same seed",
+    "a frequency warp, a time warp and a focal loss reach training: other weights, the same for "
+    "the same seed",
     "[training]") {
   const auto training = just_clips(task_clips(12, 4));
   TrainingOptions options = task_options();
@@ -211,6 +212,9 @@ TEST_CASE(
   }
   SECTION("focal loss") {
     options.focal_gamma = 2.0;
+  }
+  SECTION("time warp") {
+    options.time_warp.max_tempo_deviation = 0.3;
   }
   const auto changed = model_tensors(train_model(training, {}, options).model);
   const auto again = model_tensors(train_model(training, {}, options).model);
@@ -306,6 +310,9 @@ TEST_CASE("training refuses options out of range and data too short for one outp
   CHECK_THROWS_WITH(options.validate(), Catch::Contains("focal gamma must be in [0, 5]"));
   options.focal_gamma = 6.0;
   CHECK_THROWS_WITH(options.validate(), Catch::Contains("focal gamma must be in [0, 5]"));
+  options = task_options();
+  options.time_warp.max_tempo_deviation = 0.5;
+  CHECK_THROWS_WITH(options.validate(), Catch::Contains("time warp"));
   options = task_options();
   options.checkpoint_path = "/no/such/dir/model.earshot";
   CHECK_THROWS_WITH(options.validate(), Catch::Contains("does not exist"));
@@ -488,7 +495,8 @@ TEST_CASE("earshot train writes a loadable model with provenance, a log and prog
   const auto r = run_earshot_in(
       fmt::format("train --data '{}' --data '{}' --out '{}' --keyword tone --epochs 2 --batch 4 "
                   "--conv-filters 8 --conv-kernel 5 --conv-stride 4 --gru 8,8 --val-fraction 0.3 "
-                  "--seed 3 --log '{}' --threads 2 --freq-warp 0.1 --focal-gamma 2",
+                  "--seed 3 --log '{}' --threads 2 --freq-warp 0.1 --focal-gamma 2 "
+                  "--time-warp 0.3",
                   (dir / "a").string(), (dir / "b").string(), model.string(),
                   (dir / "log.csv").string()),
       dir);
@@ -502,6 +510,7 @@ TEST_CASE("earshot train writes a loadable model with provenance, a log and prog
   CHECK(provenance["command_line"].get<std::string>().find("--gru 8,8") != std::string::npos);
   CHECK(provenance["command_line"].get<std::string>().find("--freq-warp 0.1") != std::string::npos);
   CHECK(provenance["command_line"].get<std::string>().find("--focal-gamma 2") != std::string::npos);
+  CHECK(provenance["command_line"].get<std::string>().find("--time-warp 0.3") != std::string::npos);
   CHECK(provenance["data"].size() == 2);
   CHECK(provenance.contains("date"));
   CHECK(provenance["training"].contains("best_epoch"));
@@ -532,6 +541,10 @@ TEST_CASE("earshot train --frontend linear makes a model that reads the linear s
             .exit_code ==
         2);  // Warps beyond 30 % would move whole phonemes: refused as a usage error.
   CHECK(run_earshot_in(fmt::format("train --data '{}' --out '{}' --freq-warp 0.5",
+                                   (dir / "a").string(), model.string()),
+                       dir)
+            .exit_code == 2);
+  CHECK(run_earshot_in(fmt::format("train --data '{}' --out '{}' --time-warp 0.5",
                                    (dir / "a").string(), model.string()),
                        dir)
             .exit_code == 2);

@@ -105,6 +105,12 @@ void add_flags(CLI::App& command, TrainFlags& flags) {
                   "drawn from [1 - this, 1 + this] every epoch (0: off)")
       ->check(CLI::Range(0.0, train::kMaxFrequencyWarpDeviation))
       ->capture_default_str();
+  command
+      .add_option("--time-warp", t.time_warp.max_tempo_deviation,
+                  "local tempo perturbation: anchors every 200 ms moved by up to this share of "
+                  "their spacing, features and labels together, every epoch (0: off)")
+      ->check(CLI::Range(0.0, train::kMaxTimeWarpDeviation))
+      ->capture_default_str();
   command.add_option("--clip-norm", t.gradient_clip_norm, "global gradient-norm limit (0: none)")
       ->capture_default_str();
   command
@@ -141,6 +147,7 @@ std::string command_line(const TrainFlags& flags) {
       "--conv-kernel {} --conv-stride {} --gru {} --label-window-s {} --pos-weight {} "
       "--focal-gamma {} --dropout {} "
       "--freq-masks {} --freq-mask-width {} --time-masks {} --time-mask-frames {} --freq-warp {} "
+      "--time-warp {} "
       "--clip-norm {} "
       "--patience {} --threshold {} --val-fraction {} --seed {} --threads {}",
       flags.out, flags.keyword, t.epochs, t.batch_size, t.learning_rate, t.warmup_epochs,
@@ -148,8 +155,9 @@ std::string command_line(const TrainFlags& flags) {
       t.shape.conv_kernel, t.shape.conv_stride, fmt::join(t.shape.gru_sizes, ","), t.label_window_s,
       t.positive_weight, t.focal_gamma, t.dropout, t.feature_masking.frequency_masks,
       t.feature_masking.max_frequency_mask_bins, t.feature_masking.time_masks,
-      t.feature_masking.max_time_mask_frames, t.frequency_warp.max_deviation, t.gradient_clip_norm,
-      t.patience, t.detection_threshold, flags.validation_fraction, t.seed, t.threads);
+      t.feature_masking.max_time_mask_frames, t.frequency_warp.max_deviation,
+      t.time_warp.max_tempo_deviation, t.gradient_clip_norm, t.patience, t.detection_threshold,
+      flags.validation_fraction, t.seed, t.threads);
   if (!flags.log.empty()) line += fmt::format(" --log {}", flags.log);
   return line;
 }

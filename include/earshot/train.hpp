@@ -28,6 +28,7 @@
 #include "earshot/train_augment.hpp"
 #include "earshot/train_frequency_warp.hpp"
 #include "earshot/train_layers.hpp"
+#include "earshot/train_time_warp.hpp"
 
 namespace earshot {
 
@@ -120,6 +121,7 @@ struct TrainingOptions {
   double dropout = 0.2;
   train::FeatureMasking feature_masking;  // SpecAugment-style masks (train_augment.hpp)
   train::FrequencyWarp frequency_warp;    // per-clip spectrum warp (train_frequency_warp.hpp)
+  train::TimeWarp time_warp;              // per-clip local tempo warp (train_time_warp.hpp)
   double gradient_clip_norm = 5.0;        // global L2 norm; <= 0 disables clipping
   double batch_norm_momentum = 0.1;
   int patience = 8;  // stop after this many epochs without a better validation loss (0: never)
