@@ -62,7 +62,7 @@ void BM_TrainingStep(benchmark::State& state, const ModelSize& size) {
   earshot::train::AdamOptimizer adam(parameters.size());
   earshot::train::BatchNormMoments moments;
   earshot::train::GradientOptions options;
-  options.positive_weight = 5.0;
+  options.loss_weights.positive_weight = 5.0;
   options.dropout = 0.2;
   const auto start = std::chrono::steady_clock::now();
   for (auto _ : state) {
