@@ -61,9 +61,14 @@ void warp_clip_time(std::span<const float> features, int feature_dim, std::span<
                     TimeWarpedClip& out) {
   const auto dim = static_cast<std::size_t>(feature_dim);
   const auto frames = static_cast<int>(features.size() / dim);
-  out.features.assign(features.begin(), features.end());
-  out.labels.assign(labels.begin(), labels.end());
-  if (!warp.enabled() || frames < 2) return;
+  if (!warp.enabled() || frames < 2) {
+    out.features.assign(features.begin(), features.end());
+    out.labels.assign(labels.begin(), labels.end());
+    return;
+  }
+  // Every value is written below; no need to copy the raw clip first.
+  out.features.resize(features.size());
+  out.labels.resize(labels.size());
   const AnchorMap raw_position(frames, warp, seed);
 
   for (int t = 0; t < frames; ++t) {
