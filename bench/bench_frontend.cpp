@@ -28,9 +28,11 @@ std::vector<float> seeded_noise(std::uint64_t seed) {
   return samples;
 }
 
-void stream_ten_seconds(benchmark::State& state, earshot::SpectrumScale scale) {
+void stream_ten_seconds(benchmark::State& state, earshot::SpectrumScale scale,
+                        earshot::Compression compression = earshot::Compression::kLog) {
   earshot::FrontEndConfig config;
   config.scale = scale;
+  config.compression = compression;
   const std::vector<float> audio = seeded_noise(1);
   earshot::FrontEnd front_end(config);
   std::vector<float> frame(front_end.feature_dim());
@@ -56,8 +58,13 @@ void BM_FrontEndMel(benchmark::State& state) {
 void BM_FrontEndLinear(benchmark::State& state) {
   stream_ten_seconds(state, earshot::SpectrumScale::kLinear);
 }
+// PCEN in place of the log: two powers per band instead of one log.
+void BM_FrontEndMelPcen(benchmark::State& state) {
+  stream_ten_seconds(state, earshot::SpectrumScale::kMel, earshot::Compression::kPcen);
+}
 
 BENCHMARK(BM_FrontEndMel)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FrontEndLinear)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FrontEndMelPcen)->Unit(benchmark::kMillisecond);
 
 }  // namespace

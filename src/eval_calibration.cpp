@@ -58,9 +58,9 @@ std::string model_card_markdown(const Model& model, const std::string& model_nam
       "- default threshold: {:.4f}\n\n",
       m.keywords.empty() ? "" : m.keywords.front(), ensemble, shape.conv_filters, shape.conv_kernel,
       shape.conv_stride, gru_sizes, networks * shape.num_parameters(), 1000 * model.output_step_s(),
-      std::string("log-") + scale_name(m.frontend.scale), m.frontend.feature_dim(),
-      m.frontend.window_samples, m.frontend.hop_samples, m.frontend.sample_rate,
-      m.default_threshold);
+      fmt::format("{}-{}", compression_name(m.frontend.compression), scale_name(m.frontend.scale)),
+      m.frontend.feature_dim(), m.frontend.window_samples, m.frontend.hop_samples,
+      m.frontend.sample_rate, m.default_threshold);
   card += "## Training\n\n";
   if (m.provenance.is_object()) {
     for (const auto& [key, value] : m.provenance.items()) {

@@ -1,8 +1,9 @@
 // The streaming spectrogram front end (contract and exact formulas in frontend.hpp).
 //
-// What happens to one frame is compute_frame(): window, FFT, power, filterbank, log.
-// Everything that depends only on the config (window, FFT plan, mel triangles) is built once
-// in the constructor; the stream state is a sample buffer and two counters.
+// What happens to one frame is compute_frame(): window, FFT, power, filterbank, then log or
+// PCEN (compress()). Everything that depends only on the config (window, FFT plan, mel
+// triangles) is built once in the constructor; the stream state is a sample buffer, two
+// counters and, for PCEN, each channel's smoothed energy.
 #include "earshot/frontend.hpp"
 
 #include <fmt/format.h>
@@ -32,6 +33,23 @@ double mel_to_hz(double mel) {
   return 700.0 * (std::pow(10.0, mel / 2595.0) - 1.0);
 }
 
+// Written so that NaN fails every comparison and is rejected.
+void validate_pcen(const FrontEndConfig& c) {
+  if (c.compression != Compression::kPcen) return;
+  const auto refuse = [](const char* name, float value, const char* range) {
+    throw Error(
+        fmt::format("front-end config: {} must be {} for PCEN, got {}", name, range, value));
+  };
+  if (!(c.pcen_time_constant_s > 0.0f && std::isfinite(c.pcen_time_constant_s)))
+    refuse("pcen_time_constant_s", c.pcen_time_constant_s, "finite and > 0");
+  if (!(c.pcen_gain >= 0.0f && c.pcen_gain <= 1.0f)) refuse("pcen_gain", c.pcen_gain, "in [0, 1]");
+  if (!(c.pcen_bias > 0.0f && std::isfinite(c.pcen_bias)))
+    refuse("pcen_bias", c.pcen_bias, "finite and > 0");
+  if (!(c.pcen_root > 0.0f && c.pcen_root <= 1.0f)) refuse("pcen_root", c.pcen_root, "in (0, 1]");
+  if (!(c.pcen_epsilon > 0.0f && std::isfinite(c.pcen_epsilon)))
+    refuse("pcen_epsilon", c.pcen_epsilon, "finite and > 0");
+}
+
 // The checks that need no filterbank.
 void validate_shape(const FrontEndConfig& c) {
   if (c.sample_rate <= 0) {
@@ -54,6 +72,7 @@ void validate_shape(const FrontEndConfig& c) {
         "front-end config: power_floor must be finite and > 0 (it keeps log() finite), got {}",
         c.power_floor));
   }
+  validate_pcen(c);
   if (c.scale != SpectrumScale::kMel) return;
   if (c.num_mel_bands < 1) {
     throw Error(
@@ -152,6 +171,21 @@ T json_field(const nlohmann::json& j, const char* key) {
 constexpr std::array<const char*, 9> kJsonFields = {
     "sample_rate",   "window_samples", "hop_samples", "fft_size",   "scale",
     "num_mel_bands", "mel_low_hz",     "mel_high_hz", "power_floor"};
+constexpr std::array<const char*, 5> kPcenJsonFields = {"pcen_time_constant_s", "pcen_gain",
+                                                        "pcen_bias", "pcen_root", "pcen_epsilon"};
+
+bool is_known_field(const std::string& key) {
+  const auto known = [&key](const auto& fields) {
+    return std::find(fields.begin(), fields.end(), key) != fields.end();
+  };
+  return known(kJsonFields) || known(kPcenJsonFields) || key == "compression";
+}
+
+// The per-frame weight of the newest energy in PCEN's smoothed average: a one-pole low-pass
+// whose impulse response decays by 1/e in pcen_time_constant_s.
+float pcen_smoothing(const FrontEndConfig& c) {
+  return static_cast<float>(1.0 - std::exp(-c.hop_s() / c.pcen_time_constant_s));
+}
 
 }  // namespace
 
@@ -164,6 +198,17 @@ SpectrumScale parse_scale(const std::string& name) {
     if (name == scale_name(scale)) return scale;
   }
   throw Error(fmt::format("spectrum scale must be \"mel\" or \"linear\", got \"{}\"", name));
+}
+
+const char* compression_name(Compression compression) {
+  return compression == Compression::kLog ? "log" : "pcen";
+}
+
+Compression parse_compression(const std::string& name) {
+  for (const Compression compression : {Compression::kLog, Compression::kPcen}) {
+    if (name == compression_name(compression)) return compression;
+  }
+  throw Error(fmt::format("compression must be \"log\" or \"pcen\", got \"{}\"", name));
 }
 
 int FrontEndConfig::feature_dim() const {
@@ -196,6 +241,13 @@ void to_json(nlohmann::json& j, const FrontEndConfig& config) {
                      {"scale", scale_name(config.scale)}, {"num_mel_bands", config.num_mel_bands},
                      {"mel_low_hz", config.mel_low_hz},   {"mel_high_hz", config.mel_high_hz},
                      {"power_floor", config.power_floor}};
+  if (config.compression != Compression::kPcen) return;
+  j["compression"] = compression_name(config.compression);
+  j["pcen_time_constant_s"] = config.pcen_time_constant_s;
+  j["pcen_gain"] = config.pcen_gain;
+  j["pcen_bias"] = config.pcen_bias;
+  j["pcen_root"] = config.pcen_root;
+  j["pcen_epsilon"] = config.pcen_epsilon;
 }
 
 void from_json(const nlohmann::json& j, FrontEndConfig& config) {
@@ -203,9 +255,9 @@ void from_json(const nlohmann::json& j, FrontEndConfig& config) {
     throw Error(fmt::format("front-end config: expected a JSON object, got {}", j.type_name()));
   }
   for (const auto& [key, value] : j.items()) {
-    if (std::find(kJsonFields.begin(), kJsonFields.end(), key) == kJsonFields.end()) {
-      throw Error(fmt::format("front-end config: unknown field '{}' (known: {})", key,
-                              fmt::join(kJsonFields, ", ")));
+    if (!is_known_field(key)) {
+      throw Error(fmt::format("front-end config: unknown field '{}' (known: {}, compression, {})",
+                              key, fmt::join(kJsonFields, ", "), fmt::join(kPcenJsonFields, ", ")));
     }
   }
   FrontEndConfig parsed;
@@ -222,6 +274,27 @@ void from_json(const nlohmann::json& j, FrontEndConfig& config) {
   parsed.mel_low_hz = json_field<float>(j, "mel_low_hz");
   parsed.mel_high_hz = json_field<float>(j, "mel_high_hz");
   parsed.power_floor = json_field<float>(j, "power_floor");
+  if (j.contains("compression")) {
+    try {
+      parsed.compression = parse_compression(json_field<std::string>(j, "compression"));
+    } catch (const Error& e) {
+      throw Error(fmt::format("front-end config: field 'compression': {}", e.what()));
+    }
+  }
+  if (parsed.compression == Compression::kPcen) {
+    parsed.pcen_time_constant_s = json_field<float>(j, "pcen_time_constant_s");
+    parsed.pcen_gain = json_field<float>(j, "pcen_gain");
+    parsed.pcen_bias = json_field<float>(j, "pcen_bias");
+    parsed.pcen_root = json_field<float>(j, "pcen_root");
+    parsed.pcen_epsilon = json_field<float>(j, "pcen_epsilon");
+  } else {
+    for (const char* key : kPcenJsonFields) {
+      if (j.contains(key)) {
+        throw Error(fmt::format(
+            "front-end config: field '{}' belongs to PCEN but the compression is log", key));
+      }
+    }
+  }
   parsed.validate();
   config = parsed;
 }
@@ -247,6 +320,11 @@ struct FrontEnd::Impl {
   std::vector<float> fft_input;  // zeros beyond window_samples stay zero forever
   std::vector<kiss_fft_cpx> spectrum;
   std::vector<float> power;
+  std::vector<float> energy;  // per channel, before compression
+  // PCEN's smoothed energy per channel; empty until the stream's first frame.
+  std::vector<float> pcen_average;
+  float pcen_smoothing_weight = 0.0f;
+  float pcen_bias_root = 0.0f;  // pcen_bias^pcen_root, subtracted so silence maps near 0
   // The stream: samples [buffer_begin, samples_seen) are in `samples`.
   std::vector<float> samples;
   std::uint64_t buffer_begin = 0;
@@ -261,12 +339,19 @@ struct FrontEnd::Impl {
         fft_plan(make_fft_plan(c.fft_size)),
         fft_input(c.fft_size, 0.0f),
         spectrum(c.fft_size / 2 + 1),
-        power(c.fft_size / 2 + 1) {}
+        power(c.fft_size / 2 + 1),
+        energy(static_cast<std::size_t>(c.feature_dim())),
+        pcen_smoothing_weight(pcen_smoothing(c)),
+        pcen_bias_root(std::pow(c.pcen_bias, c.pcen_root)) {
+    pcen_average.reserve(energy.size());
+  }
 
   std::uint64_t next_frame_start() const { return frames_popped * config.hop_samples; }
 
   void append(std::span<const float> chunk);
   void compute_frame(const float* frame_samples, std::span<float> out);
+  void compress(std::span<float> out);
+  void compress_pcen(std::span<float> out);
 };
 
 void FrontEnd::Impl::append(std::span<const float> chunk) {
@@ -303,17 +388,40 @@ void FrontEnd::Impl::compute_frame(const float* frame_samples, std::span<float> 
   const float floor = config.power_floor;
   if (config.scale == SpectrumScale::kLinear) {
     for (std::size_t k = 0; k < num_bins; ++k)
-      out[k] = std::log(std::max(power[k], floor));
+      energy[k] = std::max(power[k], floor);
+  } else {
+    for (std::size_t m = 0; m < mel_filters.size(); ++m) {
+      const MelFilter& filter = mel_filters[m];
+      const float* band_power = power.data() + filter.first_bin;
+      float band_energy = 0.0f;
+      for (std::size_t j = 0; j < filter.weights.size(); ++j) {
+        band_energy += filter.weights[j] * band_power[j];
+      }
+      energy[m] = std::max(band_energy, floor);
+    }
+  }
+  compress(out);
+}
+
+void FrontEnd::Impl::compress(std::span<float> out) {
+  if (config.compression == Compression::kPcen) {
+    compress_pcen(out);
     return;
   }
-  for (std::size_t m = 0; m < mel_filters.size(); ++m) {
-    const MelFilter& filter = mel_filters[m];
-    const float* band_power = power.data() + filter.first_bin;
-    float energy = 0.0f;
-    for (std::size_t j = 0; j < filter.weights.size(); ++j) {
-      energy += filter.weights[j] * band_power[j];
-    }
-    out[m] = std::log(std::max(energy, floor));
+  for (std::size_t c = 0; c < energy.size(); ++c)
+    out[c] = std::log(energy[c]);
+}
+
+void FrontEnd::Impl::compress_pcen(std::span<float> out) {
+  // The stream starts settled on its first frame, so its first word is not an onset merely
+  // because the average had not caught up yet (reserved in the constructor: no allocation).
+  if (pcen_average.empty()) pcen_average.assign(energy.begin(), energy.end());
+  const float s = pcen_smoothing_weight;
+  for (std::size_t c = 0; c < energy.size(); ++c) {
+    pcen_average[c] = (1.0f - s) * pcen_average[c] + s * energy[c];
+    const float normalised =
+        energy[c] / std::pow(config.pcen_epsilon + pcen_average[c], config.pcen_gain);
+    out[c] = std::pow(normalised + config.pcen_bias, config.pcen_root) - pcen_bias_root;
   }
 }
 
@@ -356,6 +464,7 @@ bool FrontEnd::pop_frame(std::span<float> frame) {
 
 void FrontEnd::reset() {
   impl_->samples.clear();
+  impl_->pcen_average.clear();
   impl_->buffer_begin = 0;
   impl_->samples_seen = 0;
   impl_->frames_popped = 0;

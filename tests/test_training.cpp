@@ -554,6 +554,27 @@ TEST_CASE("earshot train --frontend linear makes a model that reads the linear s
             .exit_code == 2);
 }
 
+TEST_CASE("earshot train --compression pcen makes a model whose front end is PCEN", "[cli]") {
+  const fs::path dir = scratch_dir("cli_pcen");
+  write_dataset(dir / "a", 4);
+  const fs::path model = dir / "tone.earshot";
+  const auto r = run_earshot_in(
+      fmt::format("train --data '{}' --out '{}' --compression pcen --epochs 1 --batch 2 "
+                  "--conv-filters 4 --gru 4 --val-fraction 0 --threads 1",
+                  (dir / "a").string(), model.string()),
+      dir);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const Model loaded = load_model(model);
+  CHECK(loaded.metadata().frontend.compression == earshot::Compression::kPcen);
+  CHECK(loaded.metadata().provenance["command_line"].get<std::string>().find(
+            "--compression pcen") != std::string::npos);
+  CHECK(run_earshot_in(fmt::format("train --data '{}' --out '{}' --compression cube-root",
+                                   (dir / "a").string(), model.string()),
+                       dir)
+            .exit_code == 2);
+}
+
 TEST_CASE("earshot train reports a missing manifest and skipped clips clearly", "[cli]") {
   const fs::path dir = scratch_dir("cli_errors");
   const auto missing =

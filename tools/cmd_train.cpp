@@ -51,6 +51,14 @@ void add_flags(CLI::App& command, TrainFlags& flags) {
           {scale_name(SpectrumScale::kMel), SpectrumScale::kMel},
           {scale_name(SpectrumScale::kLinear), SpectrumScale::kLinear}}))
       ->default_str("mel");
+  command
+      .add_option("--compression", t.frontend.compression,
+                  "how band energies become features: log, or pcen (per-channel energy "
+                  "normalisation: divides out level and steady noise)")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, Compression>{
+          {compression_name(Compression::kLog), Compression::kLog},
+          {compression_name(Compression::kPcen), Compression::kPcen}}))
+      ->default_str("log");
   command.add_option("--mel-bands", t.frontend.num_mel_bands, "mel bands (mel front end only)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -143,7 +151,7 @@ std::string command_line(const TrainFlags& flags) {
     line += fmt::format(" --data {}", dir);
   line += fmt::format(
       " --out {} --keyword {} --epochs {} --batch {} --lr {} --warmup-epochs {} --frontend {} "
-      "--mel-bands {} --conv-filters {} "
+      "--compression {} --mel-bands {} --conv-filters {} "
       "--conv-kernel {} --conv-stride {} --gru {} --label-window-s {} --pos-weight {} "
       "--focal-gamma {} --dropout {} "
       "--freq-masks {} --freq-mask-width {} --time-masks {} --time-mask-frames {} --freq-warp {} "
@@ -151,13 +159,13 @@ std::string command_line(const TrainFlags& flags) {
       "--clip-norm {} "
       "--patience {} --threshold {} --val-fraction {} --seed {} --threads {}",
       flags.out, flags.keyword, t.epochs, t.batch_size, t.learning_rate, t.warmup_epochs,
-      scale_name(t.frontend.scale), t.frontend.num_mel_bands, t.shape.conv_filters,
-      t.shape.conv_kernel, t.shape.conv_stride, fmt::join(t.shape.gru_sizes, ","), t.label_window_s,
-      t.positive_weight, t.focal_gamma, t.dropout, t.feature_masking.frequency_masks,
-      t.feature_masking.max_frequency_mask_bins, t.feature_masking.time_masks,
-      t.feature_masking.max_time_mask_frames, t.frequency_warp.max_deviation,
-      t.time_warp.max_tempo_deviation, t.gradient_clip_norm, t.patience, t.detection_threshold,
-      flags.validation_fraction, t.seed, t.threads);
+      scale_name(t.frontend.scale), compression_name(t.frontend.compression),
+      t.frontend.num_mel_bands, t.shape.conv_filters, t.shape.conv_kernel, t.shape.conv_stride,
+      fmt::join(t.shape.gru_sizes, ","), t.label_window_s, t.positive_weight, t.focal_gamma,
+      t.dropout, t.feature_masking.frequency_masks, t.feature_masking.max_frequency_mask_bins,
+      t.feature_masking.time_masks, t.feature_masking.max_time_mask_frames,
+      t.frequency_warp.max_deviation, t.time_warp.max_tempo_deviation, t.gradient_clip_norm,
+      t.patience, t.detection_threshold, flags.validation_fraction, t.seed, t.threads);
   if (!flags.log.empty()) line += fmt::format(" --log {}", flags.log);
   return line;
 }

@@ -21,6 +21,16 @@
 //           triangle corners are equally spaced in mel from mel_low_hz to mel_high_hz and
 //           w_m[k] is linear in the mel of bin k's frequency (k * sample_rate / fft_size).
 //   linear: value[k] = ln(max(P[k], power_floor)).
+// With compression kPcen the ln() above is replaced by per-channel energy normalisation
+// (PCEN, Wang et al. 2017, "Trainable frontend for robust and far-field keyword spotting"),
+// applied to each band's (or bin's) energy E = max(energy, power_floor):
+//   M[t]   = (1 - s) M[t-1] + s E[t],  M[first frame] = E[first frame],
+//            s = 1 - exp(-hop_s / pcen_time_constant_s)   (a one-pole smoother of E)
+//   value  = (E / (pcen_epsilon + M)^pcen_gain + pcen_bias)^pcen_root - pcen_bias^pcen_root
+// Dividing by the recent average energy is an automatic gain control per channel: a steady
+// hum or fan settles to a constant whatever its level, while a word's onset stands out.
+// M is the one piece of state that spans frames; it follows the frames in order, so
+// chunking still cannot change a frame.
 #pragma once
 
 #include <cstddef>
@@ -42,6 +52,12 @@ enum class SpectrumScale {
   kLinear,  // log power of FFT bins 0..fft_size/2 (fft_size/2 + 1 values)
 };
 
+// How each band's energy is compressed into a feature value (formulas above).
+enum class Compression {
+  kLog,   // ln(energy): level changes shift every value alike
+  kPcen,  // per-channel energy normalisation: level and stationary noise are divided out
+};
+
 // Everything that defines the features. A model file carries this struct, so a model is
 // never run with a front end other than the one it was trained with.
 struct FrontEndConfig {
@@ -55,6 +71,15 @@ struct FrontEndConfig {
   float mel_high_hz = 8000.0f;
   // Power floor before the log, so silence gives log(floor) rather than -inf.
   float power_floor = 1e-10f;
+  Compression compression = Compression::kLog;
+  // PCEN only (the defaults are the paper's): the smoother's time constant, the gain exponent
+  // (how fully the average energy is divided out), the bias and root of the final
+  // compression, and a floor under the average so digital silence divides by a finite value.
+  float pcen_time_constant_s = 0.4f;
+  float pcen_gain = 0.98f;
+  float pcen_bias = 2.0f;
+  float pcen_root = 0.5f;
+  float pcen_epsilon = 1e-6f;
 
   // Values per frame: num_mel_bands, or fft_size/2 + 1 for the linear scale.
   int feature_dim() const;
@@ -62,21 +87,30 @@ struct FrontEndConfig {
   // Throws earshot::Error naming the parameter unless: sample_rate > 0, 1 <= window_samples
   // <= fft_size, fft_size even and in [2, 65536], hop_samples >= 1, power_floor finite and > 0;
   // for the mel scale also num_mel_bands >= 1, 0 <= mel_low_hz < mel_high_hz <= sample_rate/2
-  // and every mel triangle covering at least one FFT bin (else: fewer bands or a larger FFT).
+  // and every mel triangle covering at least one FFT bin (else: fewer bands or a larger FFT);
+  // for PCEN a time constant > 0, gain in [0, 1], bias > 0, root in (0, 1] and epsilon > 0.
   void validate() const;
   bool operator==(const FrontEndConfig&) const = default;
 };
 
-// JSON object with one key per field; scale is "mel" or "linear".
 // "mel" or "linear": the names in model files and on the command line.
 const char* scale_name(SpectrumScale scale);
 // The scale of that name; throws earshot::Error naming the choices otherwise.
 SpectrumScale parse_scale(const std::string& name);
+// "log" or "pcen": the names in model files and on the command line.
+const char* compression_name(Compression compression);
+// The compression of that name; throws earshot::Error naming the choices otherwise.
+Compression parse_compression(const std::string& name);
 
+// JSON object with one key per field; scale is "mel" or "linear". The "compression" field and
+// the pcen_* fields are written only for PCEN, so log front ends keep the exact JSON of model
+// files made before PCEN existed.
 void to_json(nlohmann::json& j, const FrontEndConfig& config);
 // Throws earshot::Error on a missing field, an unknown field (a model made for a newer front
-// end must not run on this one), a value of the wrong type, an unknown scale, or a config
-// that fails validate(). `config` is only assigned when everything is fine.
+// end must not run on this one), a value of the wrong type, an unknown scale or compression,
+// or a config that fails validate(). A missing "compression" means log (files written before
+// PCEN); pcen_* fields are required with "pcen" and refused otherwise. `config` is only
+// assigned when everything is fine.
 void from_json(const nlohmann::json& j, FrontEndConfig& config);
 
 // Number of complete frames in `num_samples` samples (see the formula above).
