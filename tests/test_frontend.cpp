@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "allocation_helpers.hpp"
+#include "frontend_stream_helpers.hpp"
 
 namespace {
 
@@ -23,6 +24,8 @@ using Catch::Matchers::Contains;
 using earshot::FrontEnd;
 using earshot::FrontEndConfig;
 using earshot::SpectrumScale;
+using earshot::testing::bit_identical;
+using earshot::testing::stream_in_chunks;
 
 constexpr int kSampleRate = 16000;
 
@@ -49,26 +52,6 @@ std::vector<float> tone(double hz, double seconds, double amplitude = 0.5) {
         amplitude * std::sin(2 * std::numbers::pi * hz * static_cast<double>(i) / kSampleRate));
   }
   return samples;
-}
-
-// Pushes `samples` in chunks of `chunk_samples`, popping every ready frame after each push.
-std::vector<float> stream_in_chunks(std::span<const float> samples, std::size_t chunk_samples,
-                                    const FrontEndConfig& config) {
-  FrontEnd front_end(config);
-  const auto dim = static_cast<std::size_t>(front_end.feature_dim());
-  std::vector<float> features;
-  std::vector<float> frame(dim);
-  for (std::size_t start = 0; start < samples.size(); start += chunk_samples) {
-    front_end.accept_waveform(
-        samples.subspan(start, std::min(chunk_samples, samples.size() - start)));
-    while (front_end.pop_frame(frame))
-      features.insert(features.end(), frame.begin(), frame.end());
-  }
-  return features;
-}
-
-bool bit_identical(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
 std::size_t argmax(std::span<const float> values) {

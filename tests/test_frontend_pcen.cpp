@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "allocation_helpers.hpp"
+#include "frontend_stream_helpers.hpp"
 
 namespace {
 
@@ -23,6 +24,8 @@ using earshot::Compression;
 using earshot::FrontEnd;
 using earshot::FrontEndConfig;
 using earshot::SpectrumScale;
+using earshot::testing::bit_identical;
+using earshot::testing::stream_in_chunks;
 
 constexpr int kSampleRate = 16000;
 
@@ -50,24 +53,6 @@ void add_tone(std::vector<float>& samples, double hz, double amplitude, std::siz
     samples[i] += static_cast<float>(
         amplitude * std::sin(2 * std::numbers::pi * hz * static_cast<double>(i) / kSampleRate));
   }
-}
-
-std::vector<float> stream_in_chunks(std::span<const float> samples, std::size_t chunk_samples,
-                                    const FrontEndConfig& config) {
-  FrontEnd front_end(config);
-  std::vector<float> features;
-  std::vector<float> frame(static_cast<std::size_t>(front_end.feature_dim()));
-  for (std::size_t start = 0; start < samples.size(); start += chunk_samples) {
-    front_end.accept_waveform(
-        samples.subspan(start, std::min(chunk_samples, samples.size() - start)));
-    while (front_end.pop_frame(frame))
-      features.insert(features.end(), frame.begin(), frame.end());
-  }
-  return features;
-}
-
-bool bit_identical(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
 // Mean of channel `channel` over frames [first, last) of row-major features.
