@@ -37,12 +37,16 @@ inline Eigen::MatrixXf random_matrix(Eigen::Index rows, Eigen::Index cols, std::
 }
 
 // ModelShape defaults (or `shape`), weights uniform in +-1/sqrt(fan-in), features
-// normalised around a typical log-mel level.
-inline std::shared_ptr<const Model> random_model(std::uint64_t seed, ModelShape shape = {}) {
+// normalised around a typical log-mel level; with `compression` kPcen the model reads PCEN
+// features, normalised around their typical level instead.
+inline std::shared_ptr<const Model> random_model(std::uint64_t seed, ModelShape shape = {},
+                                                 Compression compression = Compression::kLog) {
   std::mt19937_64 rng(seed);
   ModelMetadata metadata = plain_metadata(shape);
-  std::fill(metadata.feature_mean.begin(), metadata.feature_mean.end(), -5.0f);
-  std::fill(metadata.feature_std.begin(), metadata.feature_std.end(), 10.0f);
+  metadata.frontend.compression = compression;
+  const bool pcen = compression == Compression::kPcen;
+  std::fill(metadata.feature_mean.begin(), metadata.feature_mean.end(), pcen ? 0.5f : -5.0f);
+  std::fill(metadata.feature_std.begin(), metadata.feature_std.end(), pcen ? 0.25f : 10.0f);
   ModelWeights weights;
   weights.conv_weights =
       random_matrix(shape.conv_filters, shape.conv_kernel * shape.feature_dim, rng);
