@@ -519,60 +519,56 @@ TEST_CASE("earshot train writes a loadable model with provenance, a log and prog
   CHECK(fs::exists(dir / "log.csv"));
 }
 
-TEST_CASE("earshot train --frontend linear makes a model that reads the linear spectrum", "[cli]") {
-  const fs::path dir = scratch_dir("cli_linear");
+namespace {
+
+// Trains a one-epoch model of 4 tiny clips in `dir` with `flags` added; the model must load.
+Model train_small_model(const fs::path& dir, const std::string& flags) {
   write_dataset(dir / "a", 4);
   const fs::path model = dir / "tone.earshot";
   const auto r = run_earshot_in(
-      fmt::format("train --data '{}' --out '{}' --frontend linear --epochs 1 --batch 2 "
-                  "--conv-filters 4 --gru 4 --val-fraction 0 --threads 1",
-                  (dir / "a").string(), model.string()),
+      fmt::format("train --data '{}' --out '{}' {} --epochs 1 --batch 2 --conv-filters 4 --gru 4 "
+                  "--val-fraction 0 --threads 1",
+                  (dir / "a").string(), model.string(), flags),
       dir);
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
-  const Model loaded = load_model(model);
+  return load_model(model);
+}
+
+// Exit code of `earshot train` on the data of train_small_model with `flags` added.
+int train_exit_code(const fs::path& dir, const std::string& flags) {
+  return run_earshot_in(fmt::format("train --data '{}' --out '{}' {}", (dir / "a").string(),
+                                    (dir / "refused.earshot").string(), flags),
+                        dir)
+      .exit_code;
+}
+
+bool provenance_has(const Model& model, const std::string& flag) {
+  return model.metadata().provenance["command_line"].get<std::string>().find(flag) !=
+         std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("earshot train --frontend linear makes a model that reads the linear spectrum", "[cli]") {
+  const fs::path dir = scratch_dir("cli_linear");
+  const Model loaded = train_small_model(dir, "--frontend linear");
   CHECK(loaded.metadata().frontend.scale == SpectrumScale::kLinear);
   CHECK(loaded.shape().feature_dim == loaded.metadata().frontend.fft_size / 2 + 1);
-  CHECK(loaded.metadata().provenance["command_line"].get<std::string>().find("--frontend linear") !=
-        std::string::npos);
-  CHECK(run_earshot_in(fmt::format("train --data '{}' --out '{}' --frontend bark",
-                                   (dir / "a").string(), model.string()),
-                       dir)
-            .exit_code ==
-        2);  // Warps beyond 30 % would move whole phonemes: refused as a usage error.
-  CHECK(run_earshot_in(fmt::format("train --data '{}' --out '{}' --freq-warp 0.5",
-                                   (dir / "a").string(), model.string()),
-                       dir)
-            .exit_code == 2);
-  CHECK(run_earshot_in(fmt::format("train --data '{}' --out '{}' --time-warp 0.5",
-                                   (dir / "a").string(), model.string()),
-                       dir)
-            .exit_code == 2);
-  CHECK(run_earshot_in(fmt::format("train --data '{}' --out '{}' --focal-gamma 9",
-                                   (dir / "a").string(), model.string()),
-                       dir)
-            .exit_code == 2);
+  CHECK(provenance_has(loaded, "--frontend linear"));
+  CHECK(train_exit_code(dir, "--frontend bark") == 2);
+  // Warps beyond 30 % would move whole phonemes: refused as a usage error.
+  CHECK(train_exit_code(dir, "--freq-warp 0.5") == 2);
+  CHECK(train_exit_code(dir, "--time-warp 0.5") == 2);
+  CHECK(train_exit_code(dir, "--focal-gamma 9") == 2);
 }
 
 TEST_CASE("earshot train --compression pcen makes a model whose front end is PCEN", "[cli]") {
   const fs::path dir = scratch_dir("cli_pcen");
-  write_dataset(dir / "a", 4);
-  const fs::path model = dir / "tone.earshot";
-  const auto r = run_earshot_in(
-      fmt::format("train --data '{}' --out '{}' --compression pcen --epochs 1 --batch 2 "
-                  "--conv-filters 4 --gru 4 --val-fraction 0 --threads 1",
-                  (dir / "a").string(), model.string()),
-      dir);
-  INFO(r.output);
-  REQUIRE(r.exit_code == 0);
-  const Model loaded = load_model(model);
+  const Model loaded = train_small_model(dir, "--compression pcen");
   CHECK(loaded.metadata().frontend.compression == earshot::Compression::kPcen);
-  CHECK(loaded.metadata().provenance["command_line"].get<std::string>().find(
-            "--compression pcen") != std::string::npos);
-  CHECK(run_earshot_in(fmt::format("train --data '{}' --out '{}' --compression cube-root",
-                                   (dir / "a").string(), model.string()),
-                       dir)
-            .exit_code == 2);
+  CHECK(provenance_has(loaded, "--compression pcen"));
+  CHECK(train_exit_code(dir, "--compression cube-root") == 2);
 }
 
 TEST_CASE("earshot train reports a missing manifest and skipped clips clearly", "[cli]") {
