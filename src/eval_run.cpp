@@ -5,6 +5,7 @@
 #include <atomic>
 #include <exception>
 #include <functional>
+#include <iterator>
 #include <mutex>
 #include <thread>
 
@@ -59,29 +60,36 @@ ConditionResult summarise(std::string name, const std::vector<ScoredStream>& str
 
 }  // namespace
 
-std::vector<ConditionResult> evaluate_mixtures(const std::shared_ptr<const Model>& model,
-                                               const std::vector<SourceCollection>& positives,
-                                               const std::vector<SourceCollection>& negatives,
-                                               const std::vector<SourceCollection>& noise,
-                                               const std::vector<double>& snrs_db,
-                                               EvalStreamConfig config, const DetectorConfig& post,
-                                               int threads) {
+std::vector<ConditionResult> evaluate_mixtures(
+    const std::shared_ptr<const Model>& model, const std::vector<SourceCollection>& positives,
+    const std::vector<SourceCollection>& negatives, const std::vector<SourceCollection>& noise,
+    const std::vector<double>& snrs_db, EvalStreamConfig config, const DetectorConfig& post,
+    int threads, const FalseAcceptAudioConfig& save_audio) {
   post.validate();
   const DetectionTiming timing = DetectionTiming::for_model(*model, post);
   std::vector<ConditionResult> results;
   for (const double snr_db : snrs_db) {
     config.snr_db = snr_db;
+    const std::string name = fmt::format("snr_{:g}db", snr_db);
     std::vector<ScoredStream> streams(static_cast<std::size_t>(config.parts));
+    std::vector<std::vector<SavedFalseAccept>> saved(streams.size());
     parallel_for(streams.size(), threads, [&](std::size_t part) {
       EvalAudio audio = make_eval_part(positives, negatives, noise, config, static_cast<int>(part));
-      streams[part] = score_audio(model, audio.samples, std::move(audio.triggers),
-                                  fmt::format("snr {:g} dB, part {}", snr_db, part));
-      streams[part].negatives = std::move(audio.negatives);
-      streams[part].noise_source = std::move(audio.noise_source);
+      ScoredStream& stream = streams[part];
+      stream = score_audio(model, audio.samples, std::move(audio.triggers),
+                           fmt::format("snr {:g} dB, part {}", snr_db, part));
+      stream.negatives = std::move(audio.negatives);
+      stream.noise_source = std::move(audio.noise_source);
+      // The mixture exists only here: its false accepts are cut out before it is dropped.
+      saved[part] =
+          save_false_accept_audio(stream, audio.samples, name, fmt::format("{}_part{}", name, part),
+                                  post.threshold, timing, save_audio);
     });
-    ConditionResult result = summarise(fmt::format("snr_{:g}db", snr_db), streams, timing);
+    ConditionResult result = summarise(name, streams, timing);
     result.snr_db = snr_db;
     result.has_snr = true;
+    for (std::vector<SavedFalseAccept>& part : saved)
+      std::ranges::move(part, std::back_inserter(result.saved_false_accepts));
     results.push_back(std::move(result));
   }
   return results;
@@ -89,7 +97,8 @@ std::vector<ConditionResult> evaluate_mixtures(const std::shared_ptr<const Model
 
 ConditionResult evaluate_recordings(const std::shared_ptr<const Model>& model,
                                     const std::filesystem::path& directory,
-                                    const DetectorConfig& post, int threads) {
+                                    const DetectorConfig& post, int threads,
+                                    const FalseAcceptAudioConfig& save_audio) {
   post.validate();
   if (!std::filesystem::is_directory(directory)) {
     throw Error(fmt::format("recordings directory '{}' does not exist", directory.string()));
@@ -102,15 +111,23 @@ ConditionResult evaluate_recordings(const std::shared_ptr<const Model>& model,
   if (files.empty()) {
     throw Error(fmt::format("recordings directory '{}' holds no audio file", directory.string()));
   }
+  const DetectionTiming timing = DetectionTiming::for_model(*model, post);
   std::vector<ScoredStream> streams(files.size());
+  std::vector<std::vector<SavedFalseAccept>> saved(files.size());
   parallel_for(files.size(), threads, [&](std::size_t i) {
     std::filesystem::path labels = files[i];
     labels.replace_extension(".txt");
     std::vector<TriggerSpan> triggers;
     if (std::filesystem::exists(labels)) triggers = read_audacity_labels(labels);
     streams[i] = score_file(model, files[i], std::move(triggers));
+    saved[i] =
+        save_false_accept_audio(streams[i], files[i], "recordings", fmt::format("recording{}", i),
+                                post.threshold, timing, save_audio);
   });
-  return summarise("recordings", streams, DetectionTiming::for_model(*model, post));
+  ConditionResult result = summarise("recordings", streams, timing);
+  for (std::vector<SavedFalseAccept>& recording : saved)
+    std::ranges::move(recording, std::back_inserter(result.saved_false_accepts));
+  return result;
 }
 
 }  // namespace earshot

@@ -332,3 +332,208 @@ TEST_CASE("earshot eval without any test material is a usage error", "[eval][cli
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 2);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hard negatives: the audio of false accepts
+
+namespace {
+
+constexpr double kStreamSeconds = 60.0;
+constexpr std::size_t kStreamSamples = static_cast<std::size_t>(kStreamSeconds * kSampleRate);
+
+std::size_t at(double seconds) {
+  return static_cast<std::size_t>(std::llround(seconds * kSampleRate));
+}
+
+// A stream's audio that differs at every sample: a slow sweep, so an excerpt can be found
+// by its content.
+std::vector<float> distinct_samples() {
+  std::vector<float> samples(kStreamSamples);
+  for (std::size_t i = 0; i < samples.size(); ++i)
+    samples[i] = 0.5f * static_cast<float>(std::sin(1e-7 * double(i) * double(i)));
+  return samples;
+}
+
+bool same_audio(std::span<const float> a, std::span<const float> b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::abs(a[i] - b[i]) > 1.0f / 16384) return false;  // 16-bit WAV rounding
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("a false accept's excerpt runs from 1.5 s before the detection to 0.25 s after",
+          "[eval][hard-negatives]") {
+  const FalseAcceptAudioConfig config;
+  const SampleRange middle = false_accept_excerpt(30.0, kStreamSamples, {}, config);
+  CHECK(middle.begin == at(28.5));
+  CHECK(middle.end == at(30.25));
+  SECTION("and stays inside the stream") {
+    CHECK(false_accept_excerpt(1.0, kStreamSamples, {}, config).begin == 0);
+    CHECK(false_accept_excerpt(59.9, kStreamSamples, {}, config).end == kStreamSamples);
+  }
+}
+
+TEST_CASE("a false accept's excerpt never holds any part of a trigger word",
+          "[eval][hard-negatives]") {
+  const FalseAcceptAudioConfig config;
+  const std::vector<TriggerSpan> triggers = {{10.0, 10.6, ""}, {30.1, 30.7, ""}};
+  SECTION("a word just before: the excerpt starts where it ends") {
+    CHECK(false_accept_excerpt(11.2, kStreamSamples, triggers, config).begin == at(10.6));
+  }
+  SECTION("a word just after: the excerpt ends where it starts") {
+    const SampleRange range = false_accept_excerpt(30.0, kStreamSamples, triggers, config);
+    CHECK(range.begin == at(28.5));
+    CHECK(range.end == at(30.1));
+  }
+  SECTION("a detection inside a word keeps nothing") {
+    const SampleRange range = false_accept_excerpt(10.3, kStreamSamples, triggers, config);
+    CHECK(range.begin == range.end);
+  }
+}
+
+TEST_CASE("the audio of each false accept is saved, named by its time; hits are not",
+          "[eval][hard-negatives]") {
+  const fs::path dir = scratch("hard_negatives_memory");
+  // A hit at 10.8 s and false accepts at 30.3 and 45.3 s (see the first test case).
+  ScoredStream stream = stream_with_peaks({105, 300, 450}, 0.9f, {TriggerSpan{10.0, 10.6, ""}});
+  stream.name = "part 3";
+  stream.negatives = {{29.5, 30.0, "neg/stop.wav"}};
+  const std::vector<float> samples = distinct_samples();
+  FalseAcceptAudioConfig config;
+  config.directory = dir;
+  const std::vector<SavedFalseAccept> saved = save_false_accept_audio(
+      stream, samples, "snr_10db", "snr_10db_part3", 0.5f, simple_timing(), config);
+  REQUIRE(saved.size() == 2);
+  CHECK(saved[0].file == "snr_10db_part3_000030300ms.wav");
+  CHECK(saved[0].accept.fired_on == "neg/stop.wav");
+  CHECK(saved[1].file == "snr_10db_part3_000045300ms.wav");
+  CHECK(saved[1].condition == "snr_10db");
+  const std::span<const float> all(samples);
+  CHECK(same_audio(read_audio(dir / saved[0].file), all.subspan(at(28.8), at(30.55) - at(28.8))));
+  CHECK(same_audio(read_audio(dir / saved[1].file), all.subspan(at(43.8), at(45.55) - at(43.8))));
+  CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 2);
+
+  SECTION("nothing is written without a directory") {
+    CHECK(save_false_accept_audio(stream, samples, "c", "p", 0.5f, simple_timing(), {}).empty());
+  }
+}
+
+TEST_CASE("a recording's false accepts are cut from the file as from memory",
+          "[eval][hard-negatives]") {
+  const fs::path dir = scratch("hard_negatives_file");
+  write_audio(dir / "hour.wav", distinct_samples());
+  const std::vector<float> from_file = read_audio(dir / "hour.wav");
+  // Three false accepts (10.3, 30.3, 31.8 s), the last two so close that their excerpts
+  // overlap.
+  ScoredStream stream = stream_with_peaks({100, 300, 315}, 0.9f, {});
+  FalseAcceptAudioConfig file_config;
+  file_config.directory = dir / "file";
+  fs::create_directories(file_config.directory);
+  const DetectionTiming timing = simple_timing();
+  const auto saved = save_false_accept_audio(stream, dir / "hour.wav", "recordings", "rec0", 0.5f,
+                                             timing, file_config);
+  FalseAcceptAudioConfig memory_config = file_config;
+  memory_config.directory = dir / "memory";
+  fs::create_directories(memory_config.directory);
+  const auto expected =
+      save_false_accept_audio(stream, from_file, "recordings", "rec0", 0.5f, timing, memory_config);
+  REQUIRE(expected.size() == 3);
+  REQUIRE(saved.size() == expected.size());
+  for (std::size_t i = 0; i < saved.size(); ++i) {
+    CHECK(saved[i].file == expected[i].file);
+    CHECK(same_audio(read_audio(file_config.directory / saved[i].file),
+                     read_audio(memory_config.directory / expected[i].file)));
+  }
+}
+
+TEST_CASE("saved false accepts come with a manifest that earshot synth reads as a clip set",
+          "[eval][hard-negatives]") {
+  const fs::path dir = scratch("hard_negatives_manifest");
+  ScoredStream stream = stream_with_peaks({300, 450}, 0.9f, {});
+  stream.name = "part 0";
+  stream.noise_source = "noise/cat.wav";
+  FalseAcceptAudioConfig config;
+  config.directory = dir;
+  const auto saved = save_false_accept_audio(stream, distinct_samples(), "snr_10db", "s", 0.5f,
+                                             simple_timing(), config);
+  write_false_accept_manifest(config, saved);
+  CHECK(read_text(dir / "manifest.tsv") ==
+        "file\tcondition\tstream\ttime_s\tpeak_probability\tfired_on\tnoise\n"
+        "s_000030300ms.wav\tsnr_10db\tpart 0\t30.300\t0.9000\t-\tnoise/cat.wav\n"
+        "s_000045300ms.wav\tsnr_10db\tpart 0\t45.300\t0.9000\t-\tnoise/cat.wav\n");
+  const std::vector<SourceSpec> specs = {SourceSpec::parse(dir.string())};
+  const LoadedSources loaded = load_sources(specs, SourceLimits{});
+  CHECK(loaded.clip_count() == 2);
+  CHECK(loaded.skipped.empty());
+}
+
+TEST_CASE(
+    "earshot eval --save-false-accepts writes what fooled the model, and what it saves "
+    "fools it again",
+    "[eval][cli][hard-negatives]") {
+  const fs::path dir = scratch("cli_hard_negatives");
+  save_model(dir / "tones.earshot", *testing::band_energy_model());
+  for (const char* sub : {"pos", "neg", "noise"})
+    fs::create_directories(dir / sub);
+  // The negatives hold two 1 kHz bursts, which this model takes for its trigger.
+  for (int i = 0; i < 4; ++i) {
+    write_audio(dir / "pos" / fmt::format("{}.wav", i), testing::tone_burst(0.5, 0, 0.5, 1000));
+    write_audio(dir / "neg" / fmt::format("{}.wav", i),
+                testing::tone_burst(0.5, 0, 0.5, i < 2 ? 1000 : 3000));
+  }
+  write_audio(dir / "noise" / "white.wav", white_noise(4, 3));
+  auto run_eval = [&](const fs::path& negatives, const std::string& out) {
+    const std::string command = fmt::format(
+        "'{}' eval --model '{}' --positives '{}' --negatives '{}' --noise '{}' --snr 10 "
+        "--negative-hours 0.01 --seed 7 --out '{}' --save-false-accepts '{}' > '{}/stdout.txt' "
+        "2>&1",
+        EARSHOT_BINARY, (dir / "tones.earshot").string(), (dir / "pos").string(),
+        negatives.string(), (dir / "noise").string(), (dir / out).string(),
+        (dir / (out + "_clips")).string(), dir.string());
+    return std::system(command.c_str());
+  };
+  REQUIRE(run_eval(dir / "neg", "first") == 0);
+  const nlohmann::json summary = nlohmann::json::parse(read_text(dir / "first" / "summary.json"));
+  const int false_accepts = summary["conditions"][0]["at_default_threshold"]["false_accepts"];
+  REQUIRE(false_accepts > 0);
+  const fs::path clips = dir / "first_clips";
+  std::istringstream manifest(read_text(clips / "manifest.tsv"));
+  std::string line;
+  std::getline(manifest, line);  // header
+  int listed = 0, on_tones = 0;
+  while (std::getline(manifest, line)) {
+    ++listed;
+    std::vector<std::string> fields;
+    std::istringstream columns(line);
+    for (std::string field; std::getline(columns, field, '\t');)
+      fields.push_back(field);
+    REQUIRE(fields.size() == 7);
+    CHECK(fs::exists(clips / fields[0]));
+    // What it fired on: a 1 kHz negative or the noise between words (loud enough in that
+    // band at times), never a 3 kHz negative.
+    CHECK_FALSE((fields[5].ends_with("2.wav") || fields[5].ends_with("3.wav")));
+    if (fields[5].ends_with("0.wav") || fields[5].ends_with("1.wav")) ++on_tones;
+  }
+  CHECK(listed == false_accepts);
+  CHECK(on_tones > 0);
+  CHECK(read_text(dir / "stdout.txt").find(fmt::format("{} false-accept clips", listed)) !=
+        std::string::npos);
+
+  SECTION("the clips, as negatives, set the model off again") {
+    REQUIRE(run_eval(clips, "second") == 0);
+    const nlohmann::json again = nlohmann::json::parse(read_text(dir / "second" / "summary.json"));
+    CHECK(again["conditions"][0]["at_default_threshold"]["false_accepts"] > 0);
+  }
+  SECTION("a directory that already holds clips is refused, and kept as it was") {
+    fs::create_directories(dir / "third_clips");
+    fs::copy_file(clips / "manifest.tsv", dir / "third_clips" / "manifest.tsv");
+    const int status = run_eval(dir / "neg", "third");
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 2);
+    CHECK(read_text(dir / "third_clips" / "manifest.tsv") == read_text(clips / "manifest.tsv"));
+    CHECK(read_text(dir / "stdout.txt").find("is not empty") != std::string::npos);
+  }
+}

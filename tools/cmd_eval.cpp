@@ -30,6 +30,7 @@ struct EvalOptions {
   double calibrate_fa_per_hour = 0;
   std::string calibrated_model;
   std::string model_card;
+  std::string save_false_accepts;
 };
 
 void add_flags(CLI::App& command, EvalOptions& options) {
@@ -43,35 +44,65 @@ void add_flags(CLI::App& command, EvalOptions& options) {
   command.add_option("--snr", options.snrs_db,
                      "signal-to-noise ratios in dB, loudest 32 ms frame of each word over the "
                      "noise (default 10; repeat for several)");
-  command.add_option("--negative-hours", options.negative_hours,
-                     "hours of negative-only audio per SNR besides the trigger trials")
+  command
+      .add_option("--negative-hours", options.negative_hours,
+                  "hours of negative-only audio per SNR besides the trigger trials")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   command.add_option("--recordings", options.recordings,
                      "also score long recordings in DIR, each with an Audacity label file of "
                      "its trigger words beside it (same name, .txt)");
   command.add_option("--seed", options.seed, "seed for the mixtures")->capture_default_str();
-  command.add_option("--out", options.out, "report directory: summary.json, curve_*.csv, "
-                                           "det_curve.svg")
+  command
+      .add_option("--out", options.out,
+                  "report directory: summary.json, curve_*.csv, "
+                  "det_curve.svg")
       ->required();
-  command.add_option("--threads", options.threads)->check(CLI::PositiveNumber)->capture_default_str();
+  command.add_option("--threads", options.threads)
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   options.detector.add_to(command);
   auto* calibrate = command.add_option(
       "--calibrate", options.calibrate_fa_per_hour,
       "pick the default threshold that meets this many false accepts per hour on the first "
       "condition (e.g. 0.5), and write the model with it to --calibrated-model");
   calibrate->check(CLI::PositiveNumber);
-  command.add_option("--calibrated-model", options.calibrated_model,
-                     "where to write the calibrated model (may be the --model file itself)")
+  command
+      .add_option("--calibrated-model", options.calibrated_model,
+                  "where to write the calibrated model (may be the --model file itself)")
       ->needs(calibrate);
   calibrate->needs("--calibrated-model");
   command.add_option("--model-card", options.model_card,
                      "write a Markdown model card (training provenance + these results)");
+  command.add_option("--save-false-accepts", options.save_false_accepts,
+                     "write the audio of every false accept at the threshold (1.5 s before the "
+                     "detection to 0.25 s after, no trigger word inside) as WAV clips, with a "
+                     "manifest.tsv, to DIR (new or empty): hard negatives for `earshot synth "
+                     "--negatives DIR`");
+}
+
+// The clips directory must be new or empty, so that it holds this run's clips alone.
+bool prepare_clip_directory(const std::filesystem::path& directory) {
+  std::error_code error;
+  if (std::filesystem::exists(directory, error) && !std::filesystem::is_empty(directory, error)) {
+    fmt::print(stderr,
+               "earshot eval: --save-false-accepts '{}' is not empty (give a new directory)\n",
+               directory.string());
+    return false;
+  }
+  std::filesystem::create_directories(directory, error);
+  if (error) {
+    fmt::print(stderr, "earshot eval: cannot create '{}': {}\n", directory.string(),
+               error.message());
+    return false;
+  }
+  return true;
 }
 
 std::vector<SourceCollection> load_clips(const std::vector<std::string>& paths, int threads) {
   std::vector<SourceSpec> specs;
-  for (const std::string& path : paths) specs.push_back(SourceSpec::parse(path));
+  for (const std::string& path : paths)
+    specs.push_back(SourceSpec::parse(path));
   LoadedSources loaded = load_sources(specs, SourceLimits{}, threads);
   for (const SkippedSource& skipped : loaded.skipped) {
     fmt::print(stderr, "earshot eval: skipped '{}': {}\n", skipped.path, skipped.reason);
@@ -82,7 +113,8 @@ std::vector<SourceCollection> load_clips(const std::vector<std::string>& paths, 
 int run(EvalOptions options) {
   const bool mixtures = !options.positives.empty();
   if (!mixtures && options.recordings.empty()) {
-    fmt::print(stderr, "earshot eval: give --positives/--negatives/--noise, --recordings, or both\n");
+    fmt::print(stderr,
+               "earshot eval: give --positives/--negatives/--noise, --recordings, or both\n");
     return kUsage;
   }
   if (mixtures && (options.negatives.empty() || options.noise.empty())) {
@@ -90,6 +122,9 @@ int run(EvalOptions options) {
     return kUsage;
   }
   if (options.snrs_db.empty()) options.snrs_db = {10.0};
+  FalseAcceptAudioConfig save_audio;
+  save_audio.directory = options.save_false_accepts;
+  if (!save_audio.directory.empty() && !prepare_clip_directory(save_audio.directory)) return kUsage;
   const std::filesystem::path model_path =
       options.model.empty() ? find_default_model() : std::filesystem::path(options.model);
   auto model = std::make_shared<const Model>(load_model(model_path));
@@ -102,11 +137,12 @@ int run(EvalOptions options) {
     config.min_negative_hours = options.negative_hours;
     results = evaluate_mixtures(model, load_clips(options.positives, options.threads),
                                 load_clips(options.negatives, options.threads),
-                                load_clips(options.noise, options.threads), options.snrs_db,
-                                config, post, options.threads);
+                                load_clips(options.noise, options.threads), options.snrs_db, config,
+                                post, options.threads, save_audio);
   }
   if (!options.recordings.empty()) {
-    results.push_back(evaluate_recordings(model, options.recordings, post, options.threads));
+    results.push_back(
+        evaluate_recordings(model, options.recordings, post, options.threads, save_audio));
   }
 
   const nlohmann::json context = {{"model", model_path.string()},
@@ -124,6 +160,15 @@ int run(EvalOptions options) {
   write_eval_report(options.out, results, context);
   fmt::print("{}", summary_table(results));
   fmt::print("report written to {}\n", options.out);
+  if (!save_audio.directory.empty()) {
+    std::vector<SavedFalseAccept> saved;
+    for (const ConditionResult& result : results)
+      saved.insert(saved.end(), result.saved_false_accepts.begin(),
+                   result.saved_false_accepts.end());
+    write_false_accept_manifest(save_audio, saved);
+    fmt::print("{} false-accept clips (threshold {:.4f}) written to {}\n", saved.size(),
+               post.threshold, save_audio.directory.string());
+  }
 
   std::shared_ptr<const Model> final_model = model;
   std::string final_name = model_path.filename().string();

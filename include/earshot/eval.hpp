@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json_fwd.hpp>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -177,27 +178,87 @@ ScoredStream score_file(const std::shared_ptr<const Model>& model,
 std::vector<TriggerSpan> read_audacity_labels(const std::filesystem::path& path);
 
 // ---------------------------------------------------------------------------------------------
+// Hard negatives: the audio each false accept fired on (eval_false_accept_audio.cpp)
+//
+// A model's false accepts on material it may train on are the negatives it most needs to
+// hear again ("hard negative mining"): saved as clips, they can join the next training
+// set (`earshot synth --negatives DIR`).
+
+struct FalseAcceptAudioConfig {
+  std::filesystem::path directory;  // where the clips go; empty: none are saved
+  // Kept around each detection: the word that set it off ends before the detection (the
+  // model fires once it has heard a word's end), so most of the excerpt lies before it.
+  double before_s = 1.5;
+  double after_s = 0.25;
+};
+
+// Sample range [begin, end) of a stream of `stream_samples` samples to keep for a false
+// accept at `time_s`: [time_s - before_s, time_s + after_s], cut back so that it holds no
+// part of any trigger word (the excerpt is a negative) and lies inside the stream. Empty
+// (begin == end) when a trigger word covers the detection time itself.
+struct SampleRange {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+};
+SampleRange false_accept_excerpt(double time_s, std::size_t stream_samples,
+                                 const std::vector<TriggerSpan>& triggers,
+                                 const FalseAcceptAudioConfig& config);
+
+// One saved clip: its file name in the directory and the false accept it holds.
+struct SavedFalseAccept {
+  std::string file;
+  std::string condition;
+  FalseAccept accept;
+};
+
+// Writes a WAV of each false accept of `stream` at `threshold` (detections outside every
+// trigger's hit window) into config.directory, named "<prefix>_<milliseconds>ms.wav";
+// `samples` is the audio the stream's probabilities were computed from. Returns what it
+// wrote, in time order. Throws earshot::Error if a file cannot be written.
+std::vector<SavedFalseAccept> save_false_accept_audio(const ScoredStream& stream,
+                                                      std::span<const float> samples,
+                                                      const std::string& condition,
+                                                      const std::string& prefix, float threshold,
+                                                      const DetectionTiming& timing,
+                                                      const FalseAcceptAudioConfig& config);
+
+// The same for a stream scored from a file, reading the file again piece by piece.
+std::vector<SavedFalseAccept> save_false_accept_audio(const ScoredStream& stream,
+                                                      const std::filesystem::path& recording,
+                                                      const std::string& condition,
+                                                      const std::string& prefix, float threshold,
+                                                      const DetectionTiming& timing,
+                                                      const FalseAcceptAudioConfig& config);
+
+// Writes config.directory/manifest.tsv: file, condition, stream, time_s, peak_probability,
+// fired_on ("-" for none), noise ("-" for none); the "file" column lets `earshot synth`
+// read the directory as a clip collection.
+void write_false_accept_manifest(const FalseAcceptAudioConfig& config,
+                                 const std::vector<SavedFalseAccept>& saved);
+
+// ---------------------------------------------------------------------------------------------
 // Whole evaluations (eval_run.cpp)
 
 struct ConditionResult;
 
 // Scores mixtures of `positives` into negative speech and noise at each SNR of `snrs_db`.
 // Deterministic for a seed whatever `threads` is. `post` sets the detector's
-// post-processing (its threshold is the "default threshold" point of each result).
-std::vector<ConditionResult> evaluate_mixtures(const std::shared_ptr<const Model>& model,
-                                               const std::vector<SourceCollection>& positives,
-                                               const std::vector<SourceCollection>& negatives,
-                                               const std::vector<SourceCollection>& noise,
-                                               const std::vector<double>& snrs_db,
-                                               EvalStreamConfig config, const DetectorConfig& post,
-                                               int threads);
+// post-processing (its threshold is the "default threshold" point of each result). With
+// `save_audio.directory` set, the false accepts at that threshold are also saved as clips
+// (save_false_accept_audio) and listed in each result's saved_false_accepts.
+std::vector<ConditionResult> evaluate_mixtures(
+    const std::shared_ptr<const Model>& model, const std::vector<SourceCollection>& positives,
+    const std::vector<SourceCollection>& negatives, const std::vector<SourceCollection>& noise,
+    const std::vector<double>& snrs_db, EvalStreamConfig config, const DetectorConfig& post,
+    int threads, const FalseAcceptAudioConfig& save_audio = {});
 
 // Scores long recordings, each with an Audacity label file of its trigger words beside it
 // (same name, .txt). A recording without labels holds no trigger word. Throws
-// earshot::Error if the directory holds no audio file.
+// earshot::Error if the directory holds no audio file. `save_audio` as for mixtures.
 ConditionResult evaluate_recordings(const std::shared_ptr<const Model>& model,
                                     const std::filesystem::path& directory,
-                                    const DetectorConfig& post, int threads);
+                                    const DetectorConfig& post, int threads,
+                                    const FalseAcceptAudioConfig& save_audio = {});
 
 // ---------------------------------------------------------------------------------------------
 // Reports (eval_report.cpp)
@@ -217,6 +278,7 @@ struct ConditionResult {
   std::vector<VoiceMisses> by_voice_at_default;
   float threshold_at_per_voice_fa = 0;
   std::vector<VoiceMisses> by_voice_at_per_voice_fa;
+  std::vector<SavedFalseAccept> saved_false_accepts;  // clips written, when asked for
 };
 
 inline constexpr double kPerVoiceFaPerHour = 0.5;
