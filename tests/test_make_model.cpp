@@ -21,7 +21,8 @@ TEST_CASE("make_model.sh --tiny turns a new word into a calibrated two-network m
   fs::create_directories(dir);
   const fs::path model_path = dir / "computer.earshot";
   const std::string command = fmt::format(
-      "EARSHOT_BINARY='{}' '{}/tools/make_model.sh' computer --tiny --networks 2 --out '{}' > "
+      "EARSHOT_BINARY='{}' '{}/tools/make_model.sh' computer --tiny --networks 2 "
+      "--pronunciations 'compyuter, kumpewter' --out '{}' > "
       "'{}/log.txt' 2>&1",
       EARSHOT_BINARY, EARSHOT_SOURCE_DIR, model_path.string(), dir.string());
   const int status = std::system(command.c_str());
@@ -60,7 +61,15 @@ TEST_CASE("make_model.sh --tiny turns a new word into a calibrated two-network m
   synth_config << synth_config_file.rdbuf();
   CHECK(synth_config.str().find("train/events:1") != std::string::npos);
   // The word and the negative words, re-voiced as new speakers, joined the training clips.
-  CHECK(synth_config.str().find("train/trigger_ps:1") != std::string::npos);
+  CHECK(synth_config.str().find("train/trigger_ps:2") != std::string::npos);
+  // The respellings, spoken by the same voices, joined the triggers with a third of the draws.
+  CHECK(synth_config.str().find("train/pronunciation:1") != std::string::npos);
+  CHECK(synth_config.str().find("train/pronunciation_ps:1") != std::string::npos);
+  std::ifstream respelled_file(dir / "computer.work" / "raw" / "pronunciation" / "manifest.tsv");
+  std::stringstream respelled;
+  respelled << respelled_file.rdbuf();
+  CHECK(respelled.str().find("\tcompyuter\t") != std::string::npos);
+  CHECK(respelled.str().find("\tkumpewter\t") != std::string::npos);  // spaces trimmed
   CHECK(synth_config.str().find("train/generic_ps:2") != std::string::npos);
   std::ifstream converted(dir / "computer.work" / "train" / "trigger_ps" / "manifest.tsv");
   std::string converted_header, first_converted;

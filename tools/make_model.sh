@@ -3,11 +3,14 @@
 #
 #   tools/make_model.sh WORD --out MODEL.earshot [--work DIR] [--seed S] [--tiny]
 #       [--variants N] [--clips N] [--epochs N] [--networks N] [--target-fa-per-hour F]
-#       [--near-miss "a,b,c"] [--holdout REGEX] [--shared DIR]
+#       [--near-miss "a,b,c"] [--pronunciations "a,b,c"] [--holdout REGEX] [--shared DIR]
 #
 # Steps (each prints "[k/8] ..."):
 #   1. install the packages and build earshot
-#   2. WORD spoken by every TTS voice (synth/make_tts_clips.sh)
+#   2. WORD spoken by every TTS voice (synth/make_tts_clips.sh); with --pronunciations, also
+#      respellings of it that the voices say the way people do ("actavate", "ak-tiv-ate" for
+#      activate): as many clips again, trained as the word (they made networks hear voices they
+#      never heard, models/README.md, tenth session)
 #   3. near-miss and generic negative words in the same voices (synth/make_negative_words.sh)
 #   4. real speech, noise and sound events (synth/gather_real_material.sh, from ../shared/data
 #      and Debian packages; the events join the training negatives)
@@ -32,7 +35,7 @@ step() { echo "[$1/8] $2 ($(date +%H:%M:%S))" >&2; }
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 word="" out="" work="" seed=1 tiny=0 variants=30 clips=3000 epochs=30 networks=1 target_fa=0.5
-near_miss="" shared="$repo/../shared/data"
+near_miss="" pronunciations="" shared="$repo/../shared/data"
 holdout='^(festival:cmu_us_slt_arctic_hts|flite:rms|espeak-ng:en-gb-scotland)$'
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -46,9 +49,10 @@ while [[ $# -gt 0 ]]; do
     --networks) networks=$2; shift 2 ;;
     --target-fa-per-hour) target_fa=$2; shift 2 ;;
     --near-miss) near_miss=$2; shift 2 ;;
+    --pronunciations) pronunciations=$2; shift 2 ;;
     --holdout) holdout=$2; shift 2 ;;
     --shared) shared=$2; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option '$1' (see --help)" ;;
     *) [[ -z $word ]] || die "one word or phrase only (quote a phrase)"; word=$1; shift ;;
   esac
@@ -85,6 +89,10 @@ if [[ -z $near_miss && $word != activate ]]; then
   if [[ $word == *e ]]; then near_miss+=",${word%e}ing,${word%e}ed"; fi
 fi
 [[ -n $near_miss ]] && negative_args+=(--near-miss "$near_miss")
+# The respellings the shipped model's recipe uses (models/README.md).
+if [[ -z $pronunciations && $word == activate ]]; then
+  pronunciations="activait,actavate,actervate,ak-tiv-ate,activ-ate"
+fi
 
 step 1 "installing packages and building earshot"
 "$repo/tools/install_deps.sh" --data
@@ -99,6 +107,14 @@ fi
 step 2 "'$word' spoken by every TTS voice"
 [[ -f $work/raw/trigger/manifest.tsv ]] ||
   "$repo/synth/make_tts_clips.sh" --text "$word" --out "$work/raw/trigger" "${tts_args[@]}"
+if [[ -n $pronunciations && ! -f $work/raw/pronunciation/manifest.tsv ]]; then
+  tr ',' '\n' <<<"$pronunciations" | sed 's/^ *//; s/ *$//; /^$/d' >"$work/pronunciations.txt"
+  word_clips=$(($(wc -l <"$work/raw/trigger/manifest.tsv") - 1))
+  spellings=$(wc -l <"$work/pronunciations.txt")
+  "$repo/synth/make_tts_clips.sh" --text-file "$work/pronunciations.txt" \
+    --per-text $(((word_clips + spellings - 1) / spellings)) --out "$work/raw/pronunciation" \
+    "${tts_args[@]}"
+fi
 
 step 3 "negative words in the same voices"
 [[ -f $work/raw/negatives/generic/manifest.tsv ]] ||
@@ -111,10 +127,10 @@ step 4 "real speech, noise and sound events"
 
 step 5 "holding out voices ('$holdout'), real speech sets and a noise family"
 rm -rf "$work/train" "$work/heldout"
-for set in trigger negatives/near_miss negatives/generic; do
+for set in trigger pronunciation negatives/near_miss negatives/generic; do
   [[ -f $work/raw/$set/manifest.tsv ]] || continue
   name=$(basename "$set")
-  # Every voice must say the trigger; a short negative list may miss the held-out voices.
+  # Every voice must say the trigger; a short list of other words may miss the held-out voices.
   allow_none=()
   [[ $set == trigger ]] || allow_none=(--allow-none)
   "$repo/synth/split_by_voice.sh" --from "$work/raw/$set" --holdout "$holdout" \
@@ -156,7 +172,13 @@ add_with_new_speakers() { # option (--triggers|--negatives), set, weight
     --per-clip 1 --seed "$seed"
   sources+=("$1" "$work/train/$2:$3" "$1" "$work/train/$2_ps:$3")
 }
-add_with_new_speakers --triggers trigger 1
+# With respellings, the word itself keeps two thirds of the trigger draws.
+if [[ -f $work/train/pronunciation/manifest.tsv ]]; then
+  add_with_new_speakers --triggers trigger 2
+  add_with_new_speakers --triggers pronunciation 1
+else
+  add_with_new_speakers --triggers trigger 1
+fi
 add_with_new_speakers --negatives near_miss 2
 add_with_new_speakers --negatives generic 2
 sources+=(--negatives "$work/train/speech:2")
