@@ -101,10 +101,13 @@ void supervise_device(const std::string& device_spec, CaptureBuffer& capture, Ev
     const std::string problem = health.problem(*live.stream);
     if (problem.empty()) continue;
     const std::string name = live.stream->device().name;
-    live.close();
     double wait_s = backoff.next_s();
+    // Reported before the stream is closed: closing a stream whose sound server died can
+    // hang inside the sound libraries (libpulse and ALSA's pulse plugin deadlocked once in
+    // the test suite), and the loss must be known even then.
     sink.error(
         fmt::format("audio device '{}' lost ({}); reopening in {} s", name, problem, wait_s));
+    live.close();
     while (!stop.wait_for(std::chrono::duration<double>(wait_s))) {
       try {
         live = open_and_start(device_spec, capture, stop, settings);
