@@ -9,8 +9,8 @@
 #   1. install the packages and build earshot
 #   2. WORD spoken by every TTS voice (synth/make_tts_clips.sh); with --pronunciations, also
 #      respellings of it that the voices say the way people do ("actavate", "ak-tiv-ate" for
-#      activate): as many clips again, trained as the word (they made networks hear voices they
-#      never heard, models/README.md, tenth session)
+#      activate): as many clips again, trained as the word (with them, networks found half the
+#      words of a natural voice they never heard; models/README.md, tenth session)
 #   3. near-miss and generic negative words in the same voices (synth/make_negative_words.sh)
 #   4. real speech, noise and sound events (synth/gather_real_material.sh, from ../shared/data
 #      and Debian packages; the events join the training negatives)

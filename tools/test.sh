@@ -23,23 +23,26 @@ build_targets=()
 configure_and_build build
 ctest --test-dir build --output-on-failure -j"$jobs"
 
+# The earshot binary and the test executables whose name matches the regex $1.
+select_tests() {
+  build_targets=(--target earshot)
+  local source name
+  for source in tests/test_*.cpp; do
+    name=$(basename "$source" .cpp)
+    if [[ $name =~ $1 ]]; then
+      build_targets+=("$name")
+    fi
+  done
+}
+
 echo "== ASan + UBSan build: all tests but the data scripts"
-build_targets=(--target earshot)
-for source in tests/test_*.cpp; do
-  build_targets+=("$(basename "$source" .cpp)")
-done
+select_tests .
 configure_and_build build-asan -DEARSHOT_SANITIZE=address,undefined
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   LSAN_OPTIONS="suppressions=$PWD/tools/lsan.supp" \
   ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE script
 
 echo "== TSan build: concurrency tests"
-build_targets=(--target earshot)
-for source in tests/test_*.cpp; do
-  name=$(basename "$source" .cpp)
-  if [[ $name =~ ring_buffer|listen|concurrency ]]; then
-    build_targets+=("$name")
-  fi
-done
+select_tests "ring_buffer|listen|concurrency"
 configure_and_build build-tsan -DEARSHOT_SANITIZE=thread
 TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tools/tsan.supp" ctest --test-dir build-tsan --output-on-failure -L concurrency
