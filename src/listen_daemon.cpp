@@ -5,6 +5,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdint>
+#include <cstdlib>
 #include <exception>
 #include <memory>
 #include <thread>
@@ -145,6 +146,14 @@ int listen(const ListenOptions& options, EventSink& sink) {
     } else {
       listen_to_device(options, *model, capture, sink, stop);
     }
+  } catch (const StreamAbandoned& e) {
+    // What was captured is still processed and reported, then the process leaves at once:
+    // the abandoned stream may still write into `capture`, and normal exit would run the
+    // sound libraries' clean-up against the thread stuck inside them.
+    sink.error(e.what());
+    worker.end_of_input();
+    worker_thread.join();
+    std::_Exit(1);  // exit code 1, as for any failure; `sink` flushes every line
   } catch (...) {
     producer_failure = std::current_exception();
   }

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "earshot/error.hpp"
+#include "earshot/listen_deadline.hpp"
 
 namespace earshot::listen {
 namespace {
@@ -23,6 +24,22 @@ struct LiveCapture {
     session.reset();
   }
 };
+
+// Closes `live` on a helper thread that owns it; throws StreamAbandoned if that does not
+// finish within the timeout (the helper then keeps it, stuck, for the rest of the process).
+void close_or_abandon(LiveCapture& live, const std::string& name,
+                      const SupervisorSettings& settings) {
+  auto owned = std::make_shared<LiveCapture>(std::move(live));
+  const bool closed = finish_within(std::chrono::duration<double>(settings.close_timeout_s),
+                                    [owned] { owned->close(); });
+  if (!closed) {
+    throw StreamAbandoned(
+        fmt::format("closing audio device '{}' did not finish within {} s: the sound library hung; "
+                    "stopping, since no device can be reopened in this process (under systemd, "
+                    "Restart=on-failure starts the daemon again)",
+                    name, settings.close_timeout_s));
+  }
+}
 
 // Opens the device, lets the worker adopt its format, and starts it.
 LiveCapture open_and_start(const std::string& device_spec, CaptureBuffer& capture, StopToken& stop,
@@ -107,7 +124,7 @@ void supervise_device(const std::string& device_spec, CaptureBuffer& capture, Ev
     // the test suite), and the loss must be known even then.
     sink.error(
         fmt::format("audio device '{}' lost ({}); reopening in {} s", name, problem, wait_s));
-    live.close();
+    close_or_abandon(live, name, settings);
     while (!stop.wait_for(std::chrono::duration<double>(wait_s))) {
       try {
         live = open_and_start(device_spec, capture, stop, settings);

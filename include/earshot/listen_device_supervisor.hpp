@@ -3,6 +3,12 @@
 // it and reopens it with exponential backoff (0.5 s, 1 s, 2 s, ... up to 30 s) until it is
 // back or a stop is requested. Meanwhile the worker simply sees no audio.
 //
+// A lost stream is closed with a deadline (close_timeout_s): closing one whose sound server
+// died can deadlock inside the sound libraries. If it does, the stream and its PortAudio
+// session are abandoned to the stuck thread, nothing can be reopened in this process, and
+// supervise_device() throws StreamAbandoned; the daemon then stops and exits 1, for a service
+// manager to start it afresh.
+//
 // Start-up is stricter than recovery: if no matching device can be opened at the start,
 // supervise() throws and the daemon exits 1, because a wrong --device or a machine without
 // any microphone is a configuration error better shown at once. (Under systemd,
@@ -12,6 +18,7 @@
 #include <functional>
 #include <string>
 
+#include "earshot/error.hpp"
 #include "earshot/listen_capture_buffer.hpp"
 #include "earshot/listen_device.hpp"
 #include "earshot/listen_events.hpp"
@@ -38,11 +45,20 @@ struct SupervisorSettings {
   double stall_timeout_s = 5.0;  // no callback for this long counts as a lost device
   double poll_s = 0.1;
   double format_handoff_timeout_s = 5.0;
+  double close_timeout_s = 10.0;  // a lost stream not closed by then is abandoned
+};
+
+// The stream could not be closed in time and still belongs to a thread stuck in the sound
+// libraries: its CaptureBuffer must outlive the process, which should exit without running
+// the libraries' exit-time cleanup (std::_Exit).
+class StreamAbandoned : public Error {
+ public:
+  using Error::Error;
 };
 
 // Runs until `stop` is requested, in the calling thread. `on_started` runs each time a
 // stream starts delivering (first start and every recovery). Throws earshot::Error if the
-// device cannot be opened at the start.
+// device cannot be opened at the start, StreamAbandoned if a lost stream cannot be closed.
 void supervise_device(const std::string& device_spec, CaptureBuffer& capture, EventSink& sink,
                       StopToken& stop, const SupervisorSettings& settings,
                       const std::function<void(const DeviceCapture&)>& on_started);
