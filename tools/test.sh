@@ -14,7 +14,8 @@ jobs=$(nproc)
 configure_and_build() {  # build_dir, extra cmake args...
   local dir=$1
   shift
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+  # Unity build: the library compiles in batches (CMakeLists.txt), a third faster.
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DCMAKE_UNITY_BUILD=ON "$@" >/dev/null
   cmake --build "$dir" -j"$jobs" "${build_targets[@]}"
 }
 
