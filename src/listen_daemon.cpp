@@ -5,7 +5,6 @@
 #include <cmath>
 #include <csignal>
 #include <cstdint>
-#include <cstdlib>
 #include <exception>
 #include <memory>
 #include <thread>
@@ -98,7 +97,7 @@ std::unique_ptr<DetectionClipSaver> make_clip_saver(const ListenOptions& options
   return std::make_unique<DetectionClipSaver>(std::move(config), std::move(callbacks));
 }
 
-int listen(const ListenOptions& options, EventSink& sink) {
+ListenEnd listen(const ListenOptions& options, EventSink& sink) {
   validate(options);
   std::shared_ptr<const Model> model = load_listen_model(options.model_path);
   detector_config_for(*model, options.threshold);  // a bad --threshold fails before any thread
@@ -118,8 +117,10 @@ int listen(const ListenOptions& options, EventSink& sink) {
          }
        }});
 
-  CaptureBuffer capture(ring_capacity_for(
+  // On the heap: if a stream is abandoned it keeps writing here, so this is never freed then.
+  auto capture_owner = std::make_unique<CaptureBuffer>(ring_capacity_for(
       options.input ? FileReplay::format() : kLargestExpectedDeviceFormat, kCaptureBuffer_s));
+  CaptureBuffer& capture = *capture_owner;
   std::unique_ptr<HookRunner> hooks;
   if (!options.exec_command.empty()) {
     hooks = std::make_unique<HookRunner>(options.exec_command, options.max_running_hooks);
@@ -147,13 +148,12 @@ int listen(const ListenOptions& options, EventSink& sink) {
       listen_to_device(options, *model, capture, sink, stop);
     }
   } catch (const StreamAbandoned& e) {
-    // What was captured is still processed and reported, then the process leaves at once:
-    // the abandoned stream may still write into `capture`, and normal exit would run the
-    // sound libraries' clean-up against the thread stuck inside them.
+    // What was captured is still processed and reported; the buffer stays with the stream.
     sink.error(e.what());
     worker.end_of_input();
     worker_thread.join();
-    std::_Exit(1);  // exit code 1, as for any failure; `sink` flushes every line
+    static_cast<void>(capture_owner.release());
+    return ListenEnd::kStreamAbandoned;
   } catch (...) {
     producer_failure = std::current_exception();
   }
@@ -165,12 +165,12 @@ int listen(const ListenOptions& options, EventSink& sink) {
   worker_thread.join();
   if (producer_failure) std::rethrow_exception(producer_failure);
   if (worker_failure) std::rethrow_exception(worker_failure);
-  return 0;
+  return ListenEnd::kFinished;
 }
 
 }  // namespace
 
-int run_listen(const ListenOptions& options, std::FILE* out) {
+ListenEnd run_listen(const ListenOptions& options, std::FILE* out) {
   EventSink sink(out);
   try {
     return listen(options, sink);

@@ -27,16 +27,15 @@ struct LiveCapture {
 
 // Closes `live` on a helper thread that owns it; throws StreamAbandoned if that does not
 // finish within the timeout (the helper then keeps it, stuck, for the rest of the process).
-void close_or_abandon(LiveCapture& live, const std::string& name,
+void close_or_abandon(LiveCapture live, const std::string& name,
                       const SupervisorSettings& settings) {
   auto owned = std::make_shared<LiveCapture>(std::move(live));
   const bool closed = finish_within(std::chrono::duration<double>(settings.close_timeout_s),
                                     [owned] { owned->close(); });
   if (!closed) {
     throw StreamAbandoned(
-        fmt::format("closing audio device '{}' did not finish within {} s: the sound library hung; "
-                    "stopping, since no device can be reopened in this process (under systemd, "
-                    "Restart=on-failure starts the daemon again)",
+        fmt::format("closing audio device '{}' did not finish within {} s: the sound library "
+                    "hung, so no device can be opened again in this process; stopping",
                     name, settings.close_timeout_s));
   }
 }
@@ -119,18 +118,15 @@ void supervise_device(const std::string& device_spec, CaptureBuffer& capture, Ev
     if (problem.empty()) continue;
     const std::string name = live.stream->device().name;
     double wait_s = backoff.next_s();
-    // Reported before the stream is closed: closing a stream whose sound server died can
-    // hang inside the sound libraries (libpulse and ALSA's pulse plugin deadlocked once in
-    // the test suite), and the loss must be known even then.
+    // Reported first: the close may hang (see the header), and the loss must be known then.
     sink.error(
         fmt::format("audio device '{}' lost ({}); reopening in {} s", name, problem, wait_s));
-    close_or_abandon(live, name, settings);
+    close_or_abandon(std::move(live), name, settings);
     while (!stop.wait_for(std::chrono::duration<double>(wait_s))) {
       try {
         live = open_and_start(device_spec, capture, stop, settings);
         break;
       } catch (const Error& e) {
-        live.close();
         wait_s = backoff.next_s();
         sink.error(fmt::format("reopening audio device '{}' failed ({}); next try in {} s",
                                device_spec.empty() ? name : device_spec, e.what(), wait_s));
@@ -140,6 +136,12 @@ void supervise_device(const std::string& device_spec, CaptureBuffer& capture, Ev
     backoff.reset();
     health = HealthCheck(capture, settings.stall_timeout_s);
     if (on_started) on_started(*live.stream);
+  }
+  // A stop often comes with the sound server's own (at logout, at shutdown), so this close
+  // can hang as well.
+  if (live.stream) {
+    const std::string name = live.stream->device().name;
+    close_or_abandon(std::move(live), name, settings);
   }
 }
 

@@ -2,6 +2,7 @@
 #include <fmt/core.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 
 #include "command.hpp"
@@ -79,7 +80,11 @@ std::function<int()> setup_listen(CLI::App& command) {
     if (!flags->save_dir.empty()) options.save_dir = flags->save_dir;
     options.threshold = {flags->threshold, flags->sensitivity};
     options.exec_command = rest;
-    return listen::run_listen(options, stdout);
+    if (listen::run_listen(options, stdout) == listen::ListenEnd::kStreamAbandoned) {
+      std::fflush(stdout);
+      std::_Exit(kFailure);  // see ListenEnd: no normal exit with a thread stuck in the libraries
+    }
+    return kSuccess;
   };
 }
 

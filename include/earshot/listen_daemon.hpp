@@ -7,7 +7,9 @@
 //   signal thread: SIGINT/SIGTERM -> stop; SIGHUP -> reload the model file
 //
 // Stopping: the producer stops first, the worker then drains everything already captured,
-// writes queued clips and a final status line, and run_listen returns 0.
+// writes queued clips and a final status line, and run_listen returns.
+// If a capture stream cannot be closed (StreamAbandoned, listen_device_supervisor.hpp), the
+// same happens after an error line, and the caller must then leave with std::_Exit.
 #pragma once
 
 #include <cstddef>
@@ -33,10 +35,19 @@ struct ListenOptions {
   ThresholdChoice threshold;
 };
 
-// Runs until the input ends (--input) or SIGINT/SIGTERM; returns 0. Throws earshot::Error
-// when listening cannot start (bad model, options, file or device), after writing the same
-// message as an error line to `out`.
-int run_listen(const ListenOptions& options, std::FILE* out);
+// How listening ended.
+enum class ListenEnd {
+  kFinished,  // the input ended or a stop was requested
+  // A capture stream could not be closed: a thread stuck in the sound libraries still owns
+  // it and the capture buffer it writes into (deliberately never freed). Leave the process
+  // with std::_Exit: a normal exit would run the libraries' clean-up against that thread.
+  kStreamAbandoned,
+};
+
+// Runs until the input ends (--input), SIGINT/SIGTERM, or a stream is abandoned. Throws
+// earshot::Error when listening cannot start (bad model, options, file or device), after
+// writing the same message as an error line to `out`.
+ListenEnd run_listen(const ListenOptions& options, std::FILE* out);
 
 // `--list-devices`: one line per input device PortAudio sees, default marked with '*'.
 void print_input_devices(std::FILE* out);

@@ -3,8 +3,8 @@
 // it and reopens it with exponential backoff (0.5 s, 1 s, 2 s, ... up to 30 s) until it is
 // back or a stop is requested. Meanwhile the worker simply sees no audio.
 //
-// A lost stream is closed with a deadline (close_timeout_s): closing one whose sound server
-// died can deadlock inside the sound libraries. If it does, the stream and its PortAudio
+// Streams are closed with a deadline (close_timeout_s): closing one whose sound server died
+// can deadlock inside the sound libraries. If it does, the stream and its PortAudio
 // session are abandoned to the stuck thread, nothing can be reopened in this process, and
 // supervise_device() throws StreamAbandoned; the daemon then stops and exits 1, for a service
 // manager to start it afresh.
@@ -58,7 +58,8 @@ class StreamAbandoned : public Error {
 
 // Runs until `stop` is requested, in the calling thread. `on_started` runs each time a
 // stream starts delivering (first start and every recovery). Throws earshot::Error if the
-// device cannot be opened at the start, StreamAbandoned if a lost stream cannot be closed.
+// device cannot be opened at the start, StreamAbandoned if a stream cannot be closed (then
+// `capture` must never be freed: the abandoned stream may still write into it).
 void supervise_device(const std::string& device_spec, CaptureBuffer& capture, EventSink& sink,
                       StopToken& stop, const SupervisorSettings& settings,
                       const std::function<void(const DeviceCapture&)>& on_started);
