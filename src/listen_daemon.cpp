@@ -71,9 +71,10 @@ void replay_file(const ListenOptions& options, const Model& model, CaptureBuffer
   replay.stop();
 }
 
-void listen_to_device(const ListenOptions& options, const Model& model, CaptureBuffer& capture,
+// True if a stream had to be abandoned (see supervise_device).
+bool listen_to_device(const ListenOptions& options, const Model& model, CaptureBuffer& capture,
                       EventSink& sink, StopToken& stop) {
-  supervise_device(
+  return supervise_device(
       options.device, capture, sink, stop, SupervisorSettings{}, [&](const DeviceCapture& stream) {
         sink.emit(started_event(stream.device().name, stream.format(), options, model));
       });
@@ -117,7 +118,7 @@ ListenEnd listen(const ListenOptions& options, EventSink& sink) {
          }
        }});
 
-  // On the heap: if a stream is abandoned it keeps writing here, so this is never freed then.
+  // On the heap, so that it can outlive this function (see the end).
   auto capture_owner = std::make_unique<CaptureBuffer>(ring_capacity_for(
       options.input ? FileReplay::format() : kLargestExpectedDeviceFormat, kCaptureBuffer_s));
   CaptureBuffer& capture = *capture_owner;
@@ -141,19 +142,13 @@ ListenEnd listen(const ListenOptions& options, EventSink& sink) {
     }
   });
   std::exception_ptr producer_failure;
+  bool stream_abandoned = false;
   try {
     if (options.input) {
       replay_file(options, *model, capture, sink, stop);
     } else {
-      listen_to_device(options, *model, capture, sink, stop);
+      stream_abandoned = listen_to_device(options, *model, capture, sink, stop);
     }
-  } catch (const StreamAbandoned& e) {
-    // What was captured is still processed and reported; the buffer stays with the stream.
-    sink.error(e.what());
-    worker.end_of_input();
-    worker_thread.join();
-    static_cast<void>(capture_owner.release());
-    return ListenEnd::kStreamAbandoned;
   } catch (...) {
     producer_failure = std::current_exception();
   }
@@ -163,9 +158,11 @@ ListenEnd listen(const ListenOptions& options, EventSink& sink) {
     worker.end_of_input();
   }
   worker_thread.join();
+  // An abandoned stream may still write into the buffer, so it is never freed then.
+  if (stream_abandoned) static_cast<void>(capture_owner.release());
   if (producer_failure) std::rethrow_exception(producer_failure);
   if (worker_failure) std::rethrow_exception(worker_failure);
-  return ListenEnd::kFinished;
+  return stream_abandoned ? ListenEnd::kStreamAbandoned : ListenEnd::kFinished;
 }
 
 }  // namespace

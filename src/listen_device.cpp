@@ -43,6 +43,7 @@ int capture_callback(const void* input, void* /*output*/, unsigned long frames,
                      const PaStreamCallbackTimeInfo* /*time*/, PaStreamCallbackFlags flags,
                      void* user_data) {
   auto* context = static_cast<DeviceCapture::CallbackContext*>(user_data);
+  if (!context->delivering.load(std::memory_order_acquire)) return paAbort;
   if (input != nullptr) {
     context->capture->deliver({static_cast<const float*>(input), frames * context->channels},
                               (flags & paInputOverflow) != 0);

@@ -25,19 +25,21 @@ struct LiveCapture {
   }
 };
 
-// Closes `live` on a helper thread that owns it; throws StreamAbandoned if that does not
-// finish within the timeout (the helper then keeps it, stuck, for the rest of the process).
-void close_or_abandon(LiveCapture live, const std::string& name,
+// Closes `live` on a helper thread that owns it. Returns false, after reporting it, if that
+// does not finish within the timeout: the helper then keeps it, stuck, for good.
+bool close_or_abandon(LiveCapture live, const std::string& name, EventSink& sink,
                       const SupervisorSettings& settings) {
+  if (live.stream) live.stream->stop_delivering();
   auto owned = std::make_shared<LiveCapture>(std::move(live));
-  const bool closed = finish_within(std::chrono::duration<double>(settings.close_timeout_s),
-                                    [owned] { owned->close(); });
-  if (!closed) {
-    throw StreamAbandoned(
-        fmt::format("closing audio device '{}' did not finish within {} s: the sound library "
-                    "hung, so no device can be opened again in this process; stopping",
-                    name, settings.close_timeout_s));
+  if (finish_within(std::chrono::duration<double>(settings.close_timeout_s),
+                    [owned] { owned->close(); })) {
+    return true;
   }
+  sink.error(fmt::format(
+      "closing audio device '{}' did not finish within {} s (the sound library hung in it); "
+      "the stream is abandoned",
+      name, settings.close_timeout_s));
+  return false;
 }
 
 // Opens the device, lets the worker adopt its format, and starts it.
@@ -105,11 +107,12 @@ double Backoff::next_s() {
   return wait_s;
 }
 
-void supervise_device(const std::string& device_spec, CaptureBuffer& capture, EventSink& sink,
+bool supervise_device(const std::string& device_spec, CaptureBuffer& capture, EventSink& sink,
                       StopToken& stop, const SupervisorSettings& settings,
                       const std::function<void(const DeviceCapture&)>& on_started) {
   LiveCapture live = open_and_start(device_spec, capture, stop, settings);
-  if (stop.requested()) return;
+  if (stop.requested()) return false;
+  bool abandoned = false;
   if (on_started) on_started(*live.stream);
   Backoff backoff(settings.initial_backoff_s, settings.max_backoff_s);
   HealthCheck health(capture, settings.stall_timeout_s);
@@ -121,7 +124,7 @@ void supervise_device(const std::string& device_spec, CaptureBuffer& capture, Ev
     // Reported first: the close may hang (see the header), and the loss must be known then.
     sink.error(
         fmt::format("audio device '{}' lost ({}); reopening in {} s", name, problem, wait_s));
-    close_or_abandon(std::move(live), name, settings);
+    abandoned |= !close_or_abandon(std::move(live), name, sink, settings);
     while (!stop.wait_for(std::chrono::duration<double>(wait_s))) {
       try {
         live = open_and_start(device_spec, capture, stop, settings);
@@ -141,8 +144,9 @@ void supervise_device(const std::string& device_spec, CaptureBuffer& capture, Ev
   // can hang as well.
   if (live.stream) {
     const std::string name = live.stream->device().name;
-    close_or_abandon(std::move(live), name, settings);
+    abandoned |= !close_or_abandon(std::move(live), name, sink, settings);
   }
+  return abandoned;
 }
 
 }  // namespace earshot::listen

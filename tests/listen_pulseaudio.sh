@@ -4,7 +4,8 @@
 # backend and ALSA's "pulse" PCM (libasound2-plugins): the path a desktop microphone takes,
 # minus the microphone.
 #
-#   tests/listen_pulseaudio.sh [--restart-server-after S] EARSHOT MODEL RECORDING OUT [ARGS...]
+#   tests/listen_pulseaudio.sh [--restart-server-after S [--hang-first-close SHIM]]
+#                              EARSHOT MODEL RECORDING OUT [ARGS...]
 #
 # EARSHOT: the earshot executable; MODEL: a model file; RECORDING: an audio file (anything
 # sox reads), played into the source in real time and followed by silence so the source's
@@ -16,6 +17,9 @@
 # --restart-server-after S: after S seconds of the recording, kill the sound server (the
 # daemon loses its device), start a new one, and play the rest once the daemon has reopened
 # the device and reported "started" again.
+# --hang-first-close SHIM: preload SHIM (hang_first_stream_abort, built with the tests) into
+# the daemon, so that closing the lost stream never returns, as when the sound libraries
+# deadlock; the daemon is expected to abandon it and reopen the device all the same.
 #
 # Exits 0 when the server ran and the daemon exited 0; otherwise 1 with the reason on
 # stderr. Checking the detections is the caller's job (tests/test_listen_pulseaudio.cpp).
@@ -25,12 +29,17 @@
 set -euo pipefail
 
 restart_after_s=""
-if [ "${1:-}" = "--restart-server-after" ]; then
-  restart_after_s=$2
+preload=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --restart-server-after) restart_after_s=$2 ;;
+    --hang-first-close) preload=$2 ;;
+    *) break ;;
+  esac
   shift 2
-fi
+done
 if [ $# -lt 4 ]; then
-  sed -n '2,24p' "$0" >&2
+  sed -n '2,28p' "$0" >&2
   exit 2
 fi
 earshot=$1 model=$2 recording=$3 out=$4
@@ -54,6 +63,8 @@ export TSAN_OPTIONS="${TSAN_OPTIONS:-} suppressions=$work/tsan.supp"
 # suppression can name, so the leak check is off for this daemon. Its own code is
 # leak-checked by the --input tests of the daemon.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
+# A preloaded library comes before the sanitizer's runtime, which ASan would refuse.
+[ -z "$preload" ] || export ASAN_OPTIONS="$ASAN_OPTIONS:verify_asan_link_order=0"
 
 # Waits until OUT holds at least $1 lines of type $2.
 wait_for() {
@@ -71,7 +82,8 @@ seconds_for() { awk -v s="$1" 'BEGIN { print s * 1.05 + 0.5 }'; }  # 5 % for the
 
 start_server
 # The daemon, through PortAudio -> ALSA "pulse" PCM -> the server's default source.
-"$earshot" listen --model "$model" --device pulse --status-every 0 "$@" >"$out" &
+env ${preload:+LD_PRELOAD="$preload"} "$earshot" listen --model "$model" --device pulse \
+  --status-every 0 "$@" >"$out" &
 daemon_pid=$!
 wait_for 1 started
 

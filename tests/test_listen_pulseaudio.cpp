@@ -85,3 +85,26 @@ TEST_CASE("when the sound server goes away the daemon reports it and reopens and
   CHECK(times[3] > times[2]);
   CHECK(events.back()["final"] == true);
 }
+
+TEST_CASE(
+    "a lost stream whose close hangs in the sound libraries is abandoned and the device "
+    "reopened",
+    "[listen]") {
+  // As above, with the first close of a stream made to hang for good (a preloaded stand-in
+  // for libpulse's deadlock): the daemon must give up on it after 10 s and reopen.
+  const std::vector<double> bursts_s = {0.5, 1.5, 3.0, 4.0};
+  const auto events = listen_through_pulseaudio(
+      bursts_s, 4.6,
+      "--restart-server-after 2.2 --hang-first-close '" EARSHOT_HANG_FIRST_STREAM_ABORT "'");
+  const auto errors = of_type(events, "error");
+  REQUIRE(errors.size() == 2);
+  CHECK_THAT(errors[0]["message"].get<std::string>(), Contains("audio device 'pulse' lost"));
+  CHECK_THAT(errors[1]["message"].get<std::string>(),
+             Contains("did not finish within 10 s") && Contains("abandoned"));
+  CHECK(of_type(events, "started").size() == 2);
+  const std::vector<double> times = detection_times(events);
+  REQUIRE(times.size() == 4);
+  check_one_detection_per_burst({times[0], times[1]}, {0.5, 1.5});
+  CHECK(times[3] > times[2]);
+  CHECK(events.back()["final"] == true);
+}

@@ -82,7 +82,7 @@ std::function<int()> setup_listen(CLI::App& command) {
     options.exec_command = rest;
     if (listen::run_listen(options, stdout) == listen::ListenEnd::kStreamAbandoned) {
       std::fflush(stdout);
-      std::_Exit(kFailure);  // see ListenEnd: no normal exit with a thread stuck in the libraries
+      std::_Exit(kSuccess);  // see ListenEnd: no normal exit with a thread stuck in the libraries
     }
     return kSuccess;
   };

@@ -8,8 +8,8 @@
 //
 // Stopping: the producer stops first, the worker then drains everything already captured,
 // writes queued clips and a final status line, and run_listen returns.
-// If a capture stream cannot be closed (StreamAbandoned, listen_device_supervisor.hpp), the
-// same happens after an error line, and the caller must then leave with std::_Exit.
+// If a capture stream ever had to be abandoned (its close hung in the sound libraries;
+// listen_device_supervisor.hpp), the caller must then leave with std::_Exit.
 #pragma once
 
 #include <cstddef>
@@ -38,13 +38,14 @@ struct ListenOptions {
 // How listening ended.
 enum class ListenEnd {
   kFinished,  // the input ended or a stop was requested
-  // A capture stream could not be closed: a thread stuck in the sound libraries still owns
-  // it and the capture buffer it writes into (deliberately never freed). Leave the process
-  // with std::_Exit: a normal exit would run the libraries' clean-up against that thread.
+  // The same, but a capture stream had to be abandoned on the way: a thread stuck in the
+  // sound libraries still owns it and the capture buffer it wrote into (deliberately never
+  // freed). Leave the process with std::_Exit: a normal exit would run the libraries'
+  // clean-up against that thread.
   kStreamAbandoned,
 };
 
-// Runs until the input ends (--input), SIGINT/SIGTERM, or a stream is abandoned. Throws
+// Runs until the input ends (--input) or SIGINT/SIGTERM. Throws
 // earshot::Error when listening cannot start (bad model, options, file or device), after
 // writing the same message as an error line to `out`.
 ListenEnd run_listen(const ListenOptions& options, std::FILE* out);

@@ -2,7 +2,8 @@
 //
 // The stream asks for 16 kHz first and the device's default rate otherwise, and for one
 // channel, else two (mixed down later by the worker, never in the callback). Its callback
-// is the whole real-time path: CaptureBuffer::deliver() and `return paContinue`.
+// is the whole real-time path: CaptureBuffer::deliver() and `return paContinue` (an atomic
+// load first: a stream about to be abandoned stops delivering).
 #pragma once
 
 #include <atomic>
@@ -63,11 +64,16 @@ class DeviceCapture {
   void start();  // throws earshot::Error
   // Empty while the stream runs; otherwise why it stopped (the device went away, an error).
   std::string failure() const;
+  // From now on the callback delivers nothing and asks PortAudio to stop the stream: for a
+  // stream about to be abandoned, whose thread must never write into the CaptureBuffer again
+  // once another stream feeds it (the buffer takes one producer).
+  void stop_delivering() { context_.delivering.store(false, std::memory_order_release); }
 
   // What the PortAudio callback and the stream-finished callback reach through user data.
   struct CallbackContext {
     CaptureBuffer* capture = nullptr;
     unsigned long channels = 1;
+    std::atomic<bool> delivering{true};
     std::atomic<bool> finished{false};
   };
 

@@ -3,11 +3,12 @@
 // it and reopens it with exponential backoff (0.5 s, 1 s, 2 s, ... up to 30 s) until it is
 // back or a stop is requested. Meanwhile the worker simply sees no audio.
 //
-// Streams are closed with a deadline (close_timeout_s): closing one whose sound server died
-// can deadlock inside the sound libraries. If it does, the stream and its PortAudio
-// session are abandoned to the stuck thread, nothing can be reopened in this process, and
-// supervise_device() throws StreamAbandoned; the daemon then stops and exits 1, for a service
-// manager to start it afresh.
+// Streams are closed with a deadline (close_timeout_s): when a sound server dies, the sound
+// libraries can deadlock in the stream's own thread (libpulse and ALSA's pulse plugin do,
+// now and then), and closing it then never returns. Such a stream and its PortAudio
+// session are abandoned to the stuck thread, and the device is opened afresh as for any
+// loss: a new stream gets its own connection to the sound server. PortAudio stays
+// initialised from then on, so devices are not scanned again.
 //
 // Start-up is stricter than recovery: if no matching device can be opened at the start,
 // supervise() throws and the daemon exits 1, because a wrong --device or a machine without
@@ -18,7 +19,6 @@
 #include <functional>
 #include <string>
 
-#include "earshot/error.hpp"
 #include "earshot/listen_capture_buffer.hpp"
 #include "earshot/listen_device.hpp"
 #include "earshot/listen_events.hpp"
@@ -45,23 +45,18 @@ struct SupervisorSettings {
   double stall_timeout_s = 5.0;  // no callback for this long counts as a lost device
   double poll_s = 0.1;
   double format_handoff_timeout_s = 5.0;
-  double close_timeout_s = 10.0;  // a lost stream not closed by then is abandoned
-};
-
-// The stream could not be closed in time and still belongs to a thread stuck in the sound
-// libraries: its CaptureBuffer must outlive the process, which should exit without running
-// the libraries' exit-time cleanup (std::_Exit).
-class StreamAbandoned : public Error {
- public:
-  using Error::Error;
+  double close_timeout_s = 10.0;  // a stream not closed by then is abandoned
 };
 
 // Runs until `stop` is requested, in the calling thread. `on_started` runs each time a
 // stream starts delivering (first start and every recovery). Throws earshot::Error if the
-// device cannot be opened at the start, StreamAbandoned if a stream cannot be closed (then
-// `capture` must never be freed: the abandoned stream may still write into it).
-void supervise_device(const std::string& device_spec, CaptureBuffer& capture, EventSink& sink,
-                      StopToken& stop, const SupervisorSettings& settings,
-                      const std::function<void(const DeviceCapture&)>& on_started);
+// device cannot be opened at the start. Returns true if a stream had to be abandoned: then
+// `capture` must never be freed (that stream may still write into it), and the process
+// should leave with std::_Exit, since a normal exit runs the sound libraries' clean-up
+// against the stuck thread.
+[[nodiscard]] bool supervise_device(const std::string& device_spec, CaptureBuffer& capture,
+                                    EventSink& sink, StopToken& stop,
+                                    const SupervisorSettings& settings,
+                                    const std::function<void(const DeviceCapture&)>& on_started);
 
 }  // namespace earshot::listen
