@@ -158,7 +158,7 @@ ListenEnd listen(const ListenOptions& options, EventSink& sink) {
     worker.end_of_input();
   }
   worker_thread.join();
-  // An abandoned stream may still write into the buffer, so it is never freed then.
+  // An abandoned stream's stuck thread still points at the buffer, so it is never freed then.
   if (stream_abandoned) static_cast<void>(capture_owner.release());
   if (producer_failure) std::rethrow_exception(producer_failure);
   if (worker_failure) std::rethrow_exception(worker_failure);

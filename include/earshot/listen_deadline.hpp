@@ -1,9 +1,9 @@
 // Running a piece of work that may never return, with a deadline.
 //
-// Closing a capture stream whose sound server died can deadlock inside the sound libraries
-// (libpulse and ALSA's pulse plugin did, once, in the test suite). The daemon must still
-// report it and exit, so it closes streams through finish_within(): past the deadline the
-// work is abandoned, still running on a detached thread, and the caller goes on.
+// Closing a capture stream whose sound server died can hang inside the sound libraries
+// (listen_device_supervisor.hpp), so the daemon closes streams through finish_within():
+// past the deadline the work is abandoned, still running on a detached thread, and the
+// caller goes on.
 #pragma once
 
 #include <chrono>

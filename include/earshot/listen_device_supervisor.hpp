@@ -51,7 +51,7 @@ struct SupervisorSettings {
 // Runs until `stop` is requested, in the calling thread. `on_started` runs each time a
 // stream starts delivering (first start and every recovery). Throws earshot::Error if the
 // device cannot be opened at the start. Returns true if a stream had to be abandoned: then
-// `capture` must never be freed (that stream may still write into it), and the process
+// `capture` must never be freed (that stream's stuck thread still points at it), and the process
 // should leave with std::_Exit, since a normal exit runs the sound libraries' clean-up
 // against the stuck thread.
 [[nodiscard]] bool supervise_device(const std::string& device_spec, CaptureBuffer& capture,
