@@ -11,10 +11,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 namespace earshot {
 
@@ -27,7 +26,7 @@ struct InsertedWord {
   std::string voice;   // the voice that spoke it (from the source manifest), "" if unknown
   double start_s = 0;  // position in the clip
   double end_s = 0;
-  double snr_db = 0;   // speech level (loudest 32 ms frame) over background level
+  double snr_db = 0;  // speech level (loudest 32 ms frame) over background level
 };
 
 // One line of manifest.jsonl.

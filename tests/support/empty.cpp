@@ -1,3 +1,2 @@
 // Keeps the test-support library non-empty before any *_helpers.cpp exists.
-namespace earshot::testing {
-}
+namespace earshot::testing {}

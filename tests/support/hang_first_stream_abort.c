@@ -11,7 +11,8 @@
 PaError Pa_AbortStream(PaStream* stream) {
   static atomic_int calls;
   if (atomic_fetch_add(&calls, 1) == 0) {
-    for (;;) pause();
+    for (;;)
+      pause();
   }
   PaError (*abort_stream)(PaStream*) = (PaError(*)(PaStream*))dlsym(RTLD_NEXT, "Pa_AbortStream");
   return abort_stream(stream);
