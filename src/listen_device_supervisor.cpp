@@ -25,11 +25,12 @@ struct LiveCapture {
   }
 };
 
-// Closes `live` on a helper thread that owns it. Returns false, after reporting it, if that
-// does not finish within the timeout: the helper then keeps it, stuck, for good.
-bool close_or_abandon(LiveCapture live, const std::string& name, EventSink& sink,
-                      const SupervisorSettings& settings) {
-  if (live.stream) live.stream->stop_delivering();
+// Closes `live` (a stream and its session) on a helper thread that owns it. Returns false,
+// after reporting it, if that does not finish within the timeout: the helper then keeps it,
+// stuck, for good.
+bool close_or_abandon(LiveCapture live, EventSink& sink, const SupervisorSettings& settings) {
+  const std::string name = live.stream->device().name;
+  live.stream->stop_delivering();
   auto owned = std::make_shared<LiveCapture>(std::move(live));
   if (finish_within(std::chrono::duration<double>(settings.close_timeout_s),
                     [owned] { owned->close(); })) {
@@ -124,7 +125,7 @@ bool supervise_device(const std::string& device_spec, CaptureBuffer& capture, Ev
     // Reported first: the close may hang (see the header), and the loss must be known then.
     sink.error(
         fmt::format("audio device '{}' lost ({}); reopening in {} s", name, problem, wait_s));
-    abandoned |= !close_or_abandon(std::move(live), name, sink, settings);
+    abandoned |= !close_or_abandon(std::move(live), sink, settings);
     while (!stop.wait_for(std::chrono::duration<double>(wait_s))) {
       try {
         live = open_and_start(device_spec, capture, stop, settings);
@@ -142,10 +143,7 @@ bool supervise_device(const std::string& device_spec, CaptureBuffer& capture, Ev
   }
   // A stop often comes with the sound server's own (at logout, at shutdown), so this close
   // can hang as well.
-  if (live.stream) {
-    const std::string name = live.stream->device().name;
-    abandoned |= !close_or_abandon(std::move(live), name, sink, settings);
-  }
+  if (live.stream) abandoned |= !close_or_abandon(std::move(live), sink, settings);
   return abandoned;
 }
 
