@@ -394,7 +394,7 @@ TEST_CASE("a false accept's excerpt never holds any part of a trigger word",
   }
 }
 
-TEST_CASE("the audio of each false accept is saved, named by its time; hits are not",
+TEST_CASE("the audio of each false accept is saved, named by its time, and hits are not",
           "[eval][hard-negatives]") {
   const fs::path dir = scratch("hard_negatives_memory");
   // A hit at 10.8 s and false accepts at 30.3 and 45.3 s (see the first test case).

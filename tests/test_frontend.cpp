@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <earshot/audio_io.hpp>
 #include <earshot/error.hpp>
 #include <earshot/frontend.hpp>
 #include <limits>
@@ -27,7 +28,7 @@ using earshot::SpectrumScale;
 using earshot::testing::bit_identical;
 using earshot::testing::stream_in_chunks;
 
-constexpr int kSampleRate = 16000;
+using earshot::kSampleRate;
 
 // Seeded uniform noise (peak 0.1) plus two tones whose levels change over time, so frames differ.
 std::vector<float> noise_and_tones(double seconds, std::uint64_t seed) {
@@ -139,7 +140,7 @@ TEST_CASE("frames wait in the stream until popped, in order", "[frontend]") {
   CHECK(bit_identical(popped, earshot::compute_features(audio)));
 }
 
-TEST_CASE("frame i is the frame of samples [i*hop, i*hop + window) alone", "[frontend]") {
+TEST_CASE("frame i is the frame of samples from i*hop up to i*hop + window alone", "[frontend]") {
   const std::vector<float> audio = noise_and_tones(0.5, 3);
   const std::vector<float> all = earshot::compute_features(audio);
   for (std::size_t i : {0, 1, 17, 46}) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <earshot/audio_io.hpp>
 #include <earshot/error.hpp>
 #include <earshot/frontend.hpp>
 #include <nlohmann/json.hpp>
@@ -27,7 +28,7 @@ using earshot::SpectrumScale;
 using earshot::testing::bit_identical;
 using earshot::testing::stream_in_chunks;
 
-constexpr int kSampleRate = 16000;
+using earshot::kSampleRate;
 
 FrontEndConfig pcen_config(SpectrumScale scale = SpectrumScale::kMel) {
   FrontEndConfig config;
@@ -121,7 +122,7 @@ TEST_CASE("PCEN streams in chunks of 1, 7, 160 or 16000 samples with bit-identic
 }
 
 TEST_CASE(
-    "under PCEN a steady noise gives nearly the same values 30 dB louder; under log it "
+    "under PCEN a steady noise gives nearly the same values 30 dB louder, while under log it "
     "does not",
     "[frontend][pcen]") {
   const std::vector<float> quiet = white_noise(3.0, 0.003, 21);
@@ -219,8 +220,9 @@ TEST_CASE("validate refuses PCEN parameters out of range, naming them", "[fronte
   CHECK_NOTHROW(log.validate());
 }
 
-TEST_CASE("PCEN configs round-trip through JSON; log configs keep the JSON of older model files",
-          "[frontend][pcen]") {
+TEST_CASE(
+    "PCEN configs round-trip through JSON, and log configs keep the JSON of older model files",
+    "[frontend][pcen]") {
   FrontEndConfig pcen = pcen_config();
   pcen.pcen_time_constant_s = 0.2f;
   pcen.pcen_root = 0.25f;

@@ -54,14 +54,14 @@ fs::path setup() {
   return dir;
 }
 
-void write_burst(const fs::path& path, double burst_s) {
+void write_clip_with_burst(const fs::path& path, double burst_s) {
   fs::create_directories(path.parent_path());
   earshot::write_audio(path, tone_burst(3.0, burst_s, burst_s + 0.5));
 }
 
 TEST_CASE("one file: audacity labels on standard output and exit code 0") {
   const fs::path dir = setup();
-  write_burst(dir / "clip.wav", 1.0);
+  write_clip_with_burst(dir / "clip.wav", 1.0);
   const Result result = label(dir, "--model model.earshot clip.wav");
   CHECK(result.exit_code == kSuccess);
   CHECK(result.err.empty());
@@ -71,9 +71,9 @@ TEST_CASE("one file: audacity labels on standard output and exit code 0") {
 
 TEST_CASE("a bad file in a directory: exit code 3, the others labelled, the bad one named") {
   const fs::path dir = setup();
-  write_burst(dir / "in" / "a.wav", 1.0);
+  write_clip_with_burst(dir / "in" / "a.wav", 1.0);
   std::ofstream(dir / "in" / "b.wav") << "RIFF but not really";
-  write_burst(dir / "in" / "sub" / "c.flac", 2.0);
+  write_clip_with_burst(dir / "in" / "sub" / "c.flac", 2.0);
   const Result result = label(dir, "--model model.earshot --out labels in");
   CHECK(result.exit_code == kPartialFailure);
   CHECK(read_text(dir / "labels" / "a.txt") == "0.350000\t0.950000\tactivate\n");
@@ -92,7 +92,7 @@ TEST_CASE("when every input is bad the exit code is 1") {
 
 TEST_CASE("a missing model is a failure naming the file") {
   const fs::path dir = setup();
-  write_burst(dir / "clip.wav", 1.0);
+  write_clip_with_burst(dir / "clip.wav", 1.0);
   const Result result = label(dir, "--model nowhere.earshot clip.wav");
   CHECK(result.exit_code == kFailure);
   CHECK_THAT(result.err, Catch::Contains("nowhere.earshot"));
@@ -100,8 +100,8 @@ TEST_CASE("a missing model is a failure naming the file") {
 
 TEST_CASE("usage errors exit with code 2") {
   const fs::path dir = setup();
-  write_burst(dir / "a.wav", 1.0);
-  write_burst(dir / "b.wav", 1.0);
+  write_clip_with_burst(dir / "a.wav", 1.0);
+  write_clip_with_burst(dir / "b.wav", 1.0);
   const Result both = label(dir, "--model model.earshot --threshold 0.5 --sensitivity 0.5 a.wav");
   CHECK(both.exit_code == kUsage);
   const Result several = label(dir, "--model model.earshot a.wav b.wav");
@@ -115,8 +115,8 @@ TEST_CASE("usage errors exit with code 2") {
 
 TEST_CASE("several inputs as json lines on standard output, in argument order") {
   const fs::path dir = setup();
-  write_burst(dir / "b.wav", 2.0);
-  write_burst(dir / "a.wav", 1.0);
+  write_clip_with_burst(dir / "b.wav", 2.0);
+  write_clip_with_burst(dir / "a.wav", 1.0);
   const Result result = label(dir, "--model model.earshot --format json --threads 2 b.wav a.wav");
   CHECK(result.exit_code == kSuccess);
   CHECK(result.out ==
@@ -128,14 +128,14 @@ TEST_CASE("several inputs as json lines on standard output, in argument order") 
 
 TEST_CASE("sensitivity 0 asks for more evidence than this model ever gives, 0.5 fires") {
   const fs::path dir = setup();
-  write_burst(dir / "clip.wav", 1.0);
+  write_clip_with_burst(dir / "clip.wav", 1.0);
   CHECK(label(dir, "--model model.earshot --sensitivity 0 clip.wav").out.empty());
   CHECK_FALSE(label(dir, "--model model.earshot --sensitivity 0.5 clip.wav").out.empty());
 }
 
 TEST_CASE("the probs and plot options write a csv and an svg for one file") {
   const fs::path dir = setup();
-  write_burst(dir / "clip.wav", 1.0);
+  write_clip_with_burst(dir / "clip.wav", 1.0);
   const Result result =
       label(dir, "--model model.earshot --probs out/probs.csv --plot out/clip.svg clip.wav");
   CHECK(result.exit_code == kSuccess);

@@ -21,7 +21,6 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-const std::filesystem::path kTmp = EARSHOT_TEST_TMP;
 constexpr int kRate = kSampleRate;
 
 std::vector<float> iota_samples(std::size_t first, std::size_t count) {
@@ -96,7 +95,7 @@ TEST_CASE("history ranges are clipped to what is held", "[listen]") {
 
 TEST_CASE("a clip spans 2 s before to 0.5 s after the detection: 40000 samples at 16 kHz",
           "[listen]") {
-  const auto dir = testing::fresh_test_directory(kTmp);
+  const auto dir = testing::fresh_test_directory(EARSHOT_TEST_TMP);
   const std::vector<float> stream = slow_sine(6 * kRate);
   Reports reports;
   {
@@ -118,7 +117,7 @@ TEST_CASE("a clip spans 2 s before to 0.5 s after the detection: 40000 samples a
 }
 
 TEST_CASE("a detection in the first 2 s keeps the audio from the start", "[listen]") {
-  const auto dir = testing::fresh_test_directory(kTmp);
+  const auto dir = testing::fresh_test_directory(EARSHOT_TEST_TMP);
   Reports reports;
   DetectionClipSaver saver({dir}, reports.callbacks());
   saver.schedule(detection_at(0.5), std::chrono::system_clock::now());
@@ -130,7 +129,7 @@ TEST_CASE("a detection in the first 2 s keeps the audio from the start", "[liste
 
 TEST_CASE("at the end of the stream a pending clip is written with the audio there is",
           "[listen]") {
-  const auto dir = testing::fresh_test_directory(kTmp);
+  const auto dir = testing::fresh_test_directory(EARSHOT_TEST_TMP);
   Reports reports;
   DetectionClipSaver saver({dir}, reports.callbacks());
   saver.append(slow_sine(static_cast<std::size_t>(3.2 * kRate)));
@@ -141,7 +140,7 @@ TEST_CASE("at the end of the stream a pending clip is written with the audio the
 }
 
 TEST_CASE("a failed write is reported and the next clip is saved as usual", "[listen]") {
-  const auto dir = testing::fresh_test_directory(kTmp);
+  const auto dir = testing::fresh_test_directory(EARSHOT_TEST_TMP);
   Reports reports;
   DetectionClipSaver saver({dir}, reports.callbacks());
   std::filesystem::remove_all(dir);  // as good as a full disk for write_audio
@@ -168,7 +167,7 @@ TEST_CASE("a failed write is reported and the next clip is saved as usual", "[li
 }
 
 TEST_CASE("keywords cannot steer clip files out of the save directory", "[listen]") {
-  const auto dir = testing::fresh_test_directory(kTmp);
+  const auto dir = testing::fresh_test_directory(EARSHOT_TEST_TMP);
   Reports reports;
   DetectionClipSaver saver({dir}, reports.callbacks());
   saver.append(slow_sine(kRate));
@@ -180,7 +179,7 @@ TEST_CASE("keywords cannot steer clip files out of the save directory", "[listen
 }
 
 TEST_CASE("a save directory that cannot exist is refused at the start", "[listen]") {
-  const auto dir = testing::fresh_test_directory(kTmp);
+  const auto dir = testing::fresh_test_directory(EARSHOT_TEST_TMP);
   const auto file = dir / "a-file";
   std::ofstream(file).put('x');
   Reports reports;

@@ -23,7 +23,6 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-const std::filesystem::path kTmp = EARSHOT_TEST_TMP;
 const std::string kEarshot = EARSHOT_BINARY;
 
 struct Setup {
@@ -34,7 +33,7 @@ struct Setup {
 
 Setup make_setup(const std::vector<double>& bursts_s, double total_s) {
   Setup setup;
-  setup.dir = testing::fresh_test_directory(kTmp);
+  setup.dir = testing::fresh_test_directory(EARSHOT_TEST_TMP);
   setup.model = save_tone_model(setup.dir / "tone.earshot");
   setup.recording = setup.dir / "bursts.wav";
   write_audio(setup.recording, tone_bursts(bursts_s, total_s));

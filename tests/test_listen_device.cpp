@@ -19,8 +19,6 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-const std::filesystem::path kTmp = EARSHOT_TEST_TMP;
-
 std::vector<InputDevice> some_devices() {
   return {{0, "HDA Intel PCH: ALC257 Analog (hw:0,0)", "ALSA", 2, 44100, false},
           {3, "USB Audio Device: Mic (hw:1,0)", "ALSA", 1, 48000, false},
@@ -34,7 +32,7 @@ std::vector<InputDevice> some_devices() {
 // tests/listen_pulseaudio.sh) neither stop the scan nor fail this test; its exit status is
 // not the point here.
 std::string libraries_loaded_by_device_scan() {
-  const auto dir = earshot::testing::fresh_test_directory(kTmp);
+  const auto dir = earshot::testing::fresh_test_directory(EARSHOT_TEST_TMP);
   // No sound server is started as a side effect of the scan.
   std::ofstream(dir / "client.conf") << "autospawn = no\n";
   const std::string command = "PULSE_CLIENTCONFIG='" + (dir / "client.conf").string() +

@@ -21,8 +21,6 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-const std::filesystem::path kTmp = EARSHOT_TEST_TMP;
-
 using earshot::testing::read_text;
 
 std::filesystem::path write_script(const std::filesystem::path& path, const std::string& body) {
@@ -53,7 +51,7 @@ std::vector<HookExit> reap_all(HookRunner& hooks) {
 
 TEST_CASE("a hook gets its arguments verbatim: no shell splits or quotes or expands them",
           "[listen]") {
-  const auto dir = earshot::testing::fresh_test_directory(kTmp);
+  const auto dir = earshot::testing::fresh_test_directory(EARSHOT_TEST_TMP);
   const auto out = dir / "argv.txt";
   // Writes each argument on its own line between brackets.
   const auto hook =
@@ -68,7 +66,7 @@ TEST_CASE("a hook gets its arguments verbatim: no shell splits or quotes or expa
 }
 
 TEST_CASE("a hook finds the event in its environment and its JSON line on stdin", "[listen]") {
-  const auto dir = earshot::testing::fresh_test_directory(kTmp);
+  const auto dir = earshot::testing::fresh_test_directory(EARSHOT_TEST_TMP);
   const auto env_out = dir / "env.txt";
   const auto stdin_out = dir / "stdin.txt";
   const auto hook =
@@ -86,7 +84,7 @@ TEST_CASE("a hook finds the event in its environment and its JSON line on stdin"
 
 TEST_CASE("at most max_running hooks run at once and further detections are skipped and counted",
           "[listen]") {
-  const auto dir = earshot::testing::fresh_test_directory(kTmp);
+  const auto dir = earshot::testing::fresh_test_directory(EARSHOT_TEST_TMP);
   const auto release = dir / "release";
   // Each hook waits until the test creates the release file.
   const auto hook = write_script(dir / "hook.sh", "while [ ! -e \"$1\" ]; do sleep 0.01; done\n");
@@ -117,7 +115,7 @@ TEST_CASE("finished hooks are reaped and leave no zombie", "[listen]") {
 }
 
 TEST_CASE("a hook that never reads its input cannot block the launcher", "[listen]") {
-  const auto dir = earshot::testing::fresh_test_directory(kTmp);
+  const auto dir = earshot::testing::fresh_test_directory(EARSHOT_TEST_TMP);
   const auto release = dir / "release";
   const auto hook = write_script(dir / "hook.sh", "while [ ! -e \"$1\" ]; do sleep 0.01; done\n");
   HookRunner hooks({hook.string(), release.string()});

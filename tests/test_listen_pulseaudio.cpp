@@ -21,7 +21,6 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-const std::filesystem::path kTmp = EARSHOT_TEST_TMP;
 const std::filesystem::path kScript =
     std::filesystem::path(EARSHOT_SOURCE_DIR) / "tests" / "listen_pulseaudio.sh";
 
@@ -29,7 +28,7 @@ const std::filesystem::path kScript =
 std::vector<nlohmann::json> listen_through_pulseaudio(const std::vector<double>& bursts_s,
                                                       double total_s,
                                                       const std::string& script_options = "") {
-  const auto dir = testing::fresh_test_directory(kTmp);
+  const auto dir = testing::fresh_test_directory(EARSHOT_TEST_TMP);
   const auto model = save_tone_model(dir / "tone.earshot");
   const auto recording = dir / "bursts.wav";
   write_audio(recording, tone_bursts(bursts_s, total_s));

@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path scratch_dir() {
+fs::path model_file_dir() {
   const fs::path dir = fs::path(EARSHOT_TEST_TMP) / "model_file";
   fs::create_directories(dir);
   return dir;
@@ -51,7 +51,7 @@ Model small_model() {
   return train::export_model(layout, parameters, running, metadata);
 }
 
-std::string read_bytes(const fs::path& path) {
+std::string file_bytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
@@ -64,10 +64,10 @@ void write_bytes(const fs::path& path, const std::string& bytes) {
 // A saved copy of small_model() at `name`, returned as bytes for damaging.
 std::string saved_bytes(const fs::path& path) {
   save_model(path, small_model());
-  return read_bytes(path);
+  return file_bytes(path);
 }
 
-std::vector<float> some_frames(std::size_t frames) {
+std::vector<float> six_band_frames(std::size_t frames) {
   std::vector<float> values(frames * 6);
   for (std::size_t i = 0; i < values.size(); ++i)
     values[i] = std::sin(0.37f * i) * 3.0f - 1.0f;
@@ -77,11 +77,11 @@ std::vector<float> some_frames(std::size_t frames) {
 }  // namespace
 
 TEST_CASE("save then load gives identical outputs and metadata", "[model_file]") {
-  const fs::path path = scratch_dir() / "roundtrip.earshot";
+  const fs::path path = model_file_dir() / "roundtrip.earshot";
   const Model original = small_model();
   save_model(path, original);
   const Model loaded = load_model(path);
-  const auto frames = some_frames(57);
+  const auto frames = six_band_frames(57);
   CHECK(loaded.forward(frames, 57) == original.forward(frames, 57));
   const ModelMetadata& m = loaded.metadata();
   CHECK(m.keywords == original.metadata().keywords);
@@ -95,7 +95,7 @@ TEST_CASE("save then load gives identical outputs and metadata", "[model_file]")
 }
 
 TEST_CASE("a model file starts with the magic bytes and version 1, little-endian", "[model_file]") {
-  const std::string bytes = saved_bytes(scratch_dir() / "header.earshot");
+  const std::string bytes = saved_bytes(model_file_dir() / "header.earshot");
   CHECK(bytes.substr(0, 8) == std::string("EARSHOT\0", 8));
   CHECK(bytes.substr(8, 4) == std::string("\x01\0\0\0", 4));
 }
@@ -110,7 +110,7 @@ TEST_CASE("the model's parameter count equals the values in its weight tensors",
 }
 
 TEST_CASE("saving replaces an existing file and leaves no temporary file", "[model_file]") {
-  const fs::path dir = scratch_dir() / "replace";
+  const fs::path dir = model_file_dir() / "replace";
   fs::remove_all(dir);
   fs::create_directories(dir);
   write_bytes(dir / "m.earshot", "old contents");
@@ -122,12 +122,12 @@ TEST_CASE("saving replaces an existing file and leaves no temporary file", "[mod
 }
 
 TEST_CASE("a missing model file is reported as missing", "[model_file]") {
-  CHECK_THROWS_WITH(load_model(scratch_dir() / "absent.earshot"),
+  CHECK_THROWS_WITH(load_model(model_file_dir() / "absent.earshot"),
                     Catch::Contains("cannot open model file") && Catch::Contains("no such file"));
 }
 
 TEST_CASE("a file cut inside a tensor names the tensor and the bytes missing", "[model_file]") {
-  const fs::path path = scratch_dir() / "truncated.earshot";
+  const fs::path path = model_file_dir() / "truncated.earshot";
   const std::string bytes = saved_bytes(path);
   // The file ends with dense.bias (1 float = 4 bytes) and the 8-byte checksum: keep 1 byte
   // of dense.bias.
@@ -137,7 +137,7 @@ TEST_CASE("a file cut inside a tensor names the tensor and the bytes missing", "
 }
 
 TEST_CASE("a file cut inside the metadata or the checksum says so", "[model_file]") {
-  const fs::path path = scratch_dir() / "truncated_metadata.earshot";
+  const fs::path path = model_file_dir() / "truncated_metadata.earshot";
   const std::string bytes = saved_bytes(path);
   write_bytes(path, bytes.substr(0, 100));
   CHECK_THROWS_WITH(load_model(path), Catch::Contains("is truncated: expected") &&
@@ -151,7 +151,7 @@ TEST_CASE("a file cut inside the metadata or the checksum says so", "[model_file
 }
 
 TEST_CASE("a flipped bit in the weights or the metadata fails the checksum", "[model_file]") {
-  const fs::path path = scratch_dir() / "corrupt.earshot";
+  const fs::path path = model_file_dir() / "corrupt.earshot";
   const std::string bytes = saved_bytes(path);
   // A byte of the last tensor's dims, one of its value, and one in the metadata JSON.
   for (const std::size_t offset : {bytes.size() - 20, bytes.size() - 10, std::size_t{40}}) {
@@ -163,20 +163,20 @@ TEST_CASE("a flipped bit in the weights or the metadata fails the checksum", "[m
 }
 
 TEST_CASE("bytes after the checksum are refused", "[model_file]") {
-  const fs::path path = scratch_dir() / "trailing.earshot";
+  const fs::path path = model_file_dir() / "trailing.earshot";
   write_bytes(path, saved_bytes(path) + "xyz");
   CHECK_THROWS_WITH(load_model(path), Catch::Contains("is corrupted: its header declares") &&
                                           Catch::Contains("bytes but the file has"));
 }
 
 TEST_CASE("a file that is not a model says so", "[model_file]") {
-  const fs::path path = scratch_dir() / "not_a_model.wav";
+  const fs::path path = model_file_dir() / "not_a_model.wav";
   write_bytes(path, std::string("RIFF\x24\0\0\0WAVEfmt ", 16));
   CHECK_THROWS_WITH(load_model(path), Catch::Contains("is not an Earshot model file"));
 }
 
 TEST_CASE("a file from another format version names both versions", "[model_file]") {
-  const fs::path path = scratch_dir() / "version.earshot";
+  const fs::path path = model_file_dir() / "version.earshot";
   std::string bytes = saved_bytes(path);
   bytes[8] = 2;
   write_bytes(path, bytes);
@@ -185,7 +185,7 @@ TEST_CASE("a file from another format version names both versions", "[model_file
 }
 
 TEST_CASE("tensor dims that disagree with the metadata's shape are refused", "[model_file]") {
-  const fs::path path = scratch_dir() / "shape.earshot";
+  const fs::path path = model_file_dir() / "shape.earshot";
   save_model(path, small_model());
   ModelFileContents contents = read_model_file(path);
   contents.metadata["shape"]["gru_sizes"] = {4, 2};  // the file's gru1 tensors are for 3 units
@@ -197,7 +197,7 @@ TEST_CASE("tensor dims that disagree with the metadata's shape are refused", "[m
 }
 
 TEST_CASE("a missing, duplicated, unexpected or non-finite tensor is refused", "[model_file]") {
-  const fs::path path = scratch_dir() / "tensors.earshot";
+  const fs::path path = model_file_dir() / "tensors.earshot";
   save_model(path, small_model());
   const ModelFileContents good = read_model_file(path);
 
@@ -225,7 +225,7 @@ TEST_CASE("a missing, duplicated, unexpected or non-finite tensor is refused", "
 
 TEST_CASE("metadata with a missing field or a bad front end is refused with the file name",
           "[model_file]") {
-  const fs::path path = scratch_dir() / "metadata.earshot";
+  const fs::path path = model_file_dir() / "metadata.earshot";
   save_model(path, small_model());
   ModelFileContents contents = read_model_file(path);
   contents.metadata.erase("label_window_s");

@@ -34,7 +34,7 @@ TEST_CASE("the same seed gives the same draws", "[random]") {
   }
 }
 
-TEST_CASE("uniform draws stay in [low, high)", "[random]") {
+TEST_CASE("uniform draws stay at or above low and below high", "[random]") {
   SynthRng rng(1);
   for (int i = 0; i < 10000; ++i) {
     const double x = rng.uniform(-3.0, 5.0);

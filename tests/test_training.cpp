@@ -324,7 +324,7 @@ TEST_CASE("training refuses options out of range and data too short for one outp
 }
 
 TEST_CASE(
-    "a word is missed without an output >= threshold in its window; other rising "
+    "a word is missed without an output >= threshold in its window, and other rising "
     "edges are false alarms",
     "[metrics]") {
   // Step 0.1 s; trigger ending at 1.0 s, label window 0.3 s, slack 0.1 s: window [0.9, 1.4].

@@ -25,26 +25,14 @@ build_targets=()
 configure_and_build build -DCMAKE_UNITY_BUILD=ON
 ctest --test-dir build --output-on-failure -j"$jobs"
 
-# The earshot binary and the test executables whose name matches the regex $1.
-select_tests() {
-  build_targets=(--target earshot)
-  local source name
-  for source in tests/test_*.cpp; do
-    name=$(basename "$source" .cpp)
-    if [[ $name =~ $1 ]]; then
-      build_targets+=("$name")
-    fi
-  done
-}
-
 echo "== ASan + UBSan build: all tests but the data scripts"
-select_tests .
+build_targets=(--target earshot_tests)
 configure_and_build build-asan -DEARSHOT_SANITIZE=address,undefined -DCMAKE_UNITY_BUILD=ON
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   LSAN_OPTIONS="suppressions=$PWD/tools/lsan.supp" \
   ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE script
 
 echo "== TSan build: concurrency tests"
-select_tests "ring_buffer|listen|concurrency"
+build_targets=(--target earshot_concurrency_tests)
 configure_and_build build-tsan -DEARSHOT_SANITIZE=thread
 TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tools/tsan.supp" ctest --test-dir build-tsan --output-on-failure -L concurrency
