@@ -1,8 +1,9 @@
 // ModelStream::push allocates nothing: every buffer is sized when the stream is made.
 //
-// This executable replaces malloc with a counting wrapper around glibc's own allocator
-// (Eigen allocates through malloc, not operator new). Sanitizers interpose malloc
-// themselves, so under them the check is skipped.
+// This file replaces malloc, in the whole test_model executable, with a counting wrapper
+// around glibc's own allocator (Eigen allocates through malloc, not operator new); it counts
+// only while its own flag is set. Sanitizers interpose malloc themselves, so under them the
+// check is skipped.
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstddef>
