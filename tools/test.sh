@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 
 tools/install_deps.sh --tests
 jobs=$(nproc)
+# Each stage header says how long the run has taken so far (CI logs show where time goes).
+stage() { echo "== $* (${SECONDS} s into the run)"; }
 
 configure_and_build() {  # build_dir, extra cmake args...
   local dir=$1
@@ -18,21 +20,22 @@ configure_and_build() {  # build_dir, extra cmake args...
   cmake --build "$dir" -j"$jobs" "${build_targets[@]}"
 }
 
-echo "== Release build: all tests"
+stage "Release build: all tests"
 build_targets=()
 # Unity builds (CMakeLists.txt) compile the library a third faster; the TSan build below
 # is not one, so that every library file is still compiled on its own as developers do.
 configure_and_build build -DCMAKE_UNITY_BUILD=ON
 ctest --test-dir build --output-on-failure -j"$jobs"
 
-echo "== ASan + UBSan build: all tests but the data scripts"
+stage "ASan + UBSan build: all tests but the data scripts"
 build_targets=(--target earshot_tests)
 configure_and_build build-asan -DEARSHOT_SANITIZE=address,undefined -DCMAKE_UNITY_BUILD=ON
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   LSAN_OPTIONS="suppressions=$PWD/tools/lsan.supp" \
   ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE script
 
-echo "== TSan build: concurrency tests"
+stage "TSan build: concurrency tests"
 build_targets=(--target earshot_concurrency_tests)
 configure_and_build build-tsan -DEARSHOT_SANITIZE=thread
 TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tools/tsan.supp" ctest --test-dir build-tsan --output-on-failure -L concurrency
+stage "all stages passed"
