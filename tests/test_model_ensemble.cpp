@@ -4,12 +4,11 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "audio_helpers.hpp"
 #include "command_helpers.hpp"
 #include "earshot/error.hpp"
 #include "earshot/eval.hpp"
@@ -21,6 +20,7 @@
 using namespace earshot;
 namespace fs = std::filesystem;
 using testing::max_abs_difference;
+using testing::read_text;  // the whole file, binary-safe
 
 namespace {
 
@@ -77,11 +77,6 @@ std::vector<float> mean_of(const std::vector<std::vector<float>>& runs) {
       mean[i] += run[i] / static_cast<float>(runs.size());
   }
   return mean;
-}
-
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 }  // namespace
@@ -196,13 +191,13 @@ TEST_CASE("an ensemble saves and loads with every member and a single model's fi
   CHECK(loaded.members().size() == 2);
   const auto features = some_frames(121);
   CHECK(loaded.forward(features, 121) == ensemble.forward(features, 121));
-  const std::string bytes = read_bytes(path);
+  const std::string bytes = read_text(path);
   CHECK(bytes.find("member1.gru1.hidden_bias") != std::string::npos);
   CHECK(read_model_file(path).metadata["ensemble_members"] == 2);
 
   const fs::path single = scratch_dir() / "one.earshot";
   save_model(single, random_network(1));
-  const std::string single_bytes = read_bytes(single);
+  const std::string single_bytes = read_text(single);
   CHECK_FALSE(read_model_file(single).metadata.contains("ensemble_members"));
   CHECK(single_bytes.find("member1.") == std::string::npos);
 }

@@ -8,12 +8,14 @@
 #include <random>
 #include <string>
 
+#include "audio_helpers.hpp"
 #include "earshot/error.hpp"
 #include "earshot/model_file.hpp"
 #include "earshot/train_network.hpp"
 
 using namespace earshot;
 namespace fs = std::filesystem;
+using earshot::testing::read_text;  // the whole file, binary-safe
 
 namespace {
 
@@ -51,11 +53,6 @@ Model small_model() {
   return train::export_model(layout, parameters, running, metadata);
 }
 
-std::string file_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 void write_bytes(const fs::path& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -64,7 +61,7 @@ void write_bytes(const fs::path& path, const std::string& bytes) {
 // A saved copy of small_model() at `name`, returned as bytes for damaging.
 std::string saved_bytes(const fs::path& path) {
   save_model(path, small_model());
-  return file_bytes(path);
+  return read_text(path);
 }
 
 std::vector<float> six_band_frames(std::size_t frames) {
