@@ -23,6 +23,9 @@ constexpr double kCaptureBuffer_s = 4.0;
 constexpr CaptureFormat kLargestExpectedDeviceFormat{48000.0, 2};
 
 void validate(const ListenOptions& options) {
+  if (!(options.device_timeout_s > 0)) {
+    throw Error(fmt::format("--device-timeout must be > 0 s, got {}", options.device_timeout_s));
+  }
   if (!(options.status_every_s >= 0)) {
     throw Error(fmt::format("--status-every must be >= 0 s, got {}", options.status_every_s));
   }
@@ -71,11 +74,12 @@ void replay_file(const ListenOptions& options, const Model& model, CaptureBuffer
   replay.stop();
 }
 
-// True if a stream had to be abandoned (see supervise_device).
-bool listen_to_device(const ListenOptions& options, const Model& model, CaptureBuffer& capture,
-                      EventSink& sink, StopToken& stop) {
+SupervisionEnd listen_to_device(const ListenOptions& options, const Model& model,
+                                CaptureBuffer& capture, EventSink& sink, StopToken& stop) {
+  SupervisorSettings settings;
+  settings.device_timeout_s = options.device_timeout_s;
   return supervise_device(
-      options.device, capture, sink, stop, SupervisorSettings{}, [&](const DeviceCapture& stream) {
+      options.device, capture, sink, stop, settings, [&](const DeviceCapture& stream) {
         sink.emit(started_event(stream.device().name, stream.format(), options, model));
       });
 }
@@ -142,12 +146,12 @@ ListenEnd listen(const ListenOptions& options, EventSink& sink) {
     }
   });
   std::exception_ptr producer_failure;
-  bool stream_abandoned = false;
+  SupervisionEnd device_end = SupervisionEnd::kStopped;
   try {
     if (options.input) {
       replay_file(options, *model, capture, sink, stop);
     } else {
-      stream_abandoned = listen_to_device(options, *model, capture, sink, stop);
+      device_end = listen_to_device(options, *model, capture, sink, stop);
     }
   } catch (...) {
     producer_failure = std::current_exception();
@@ -159,10 +163,18 @@ ListenEnd listen(const ListenOptions& options, EventSink& sink) {
   }
   worker_thread.join();
   // An abandoned stream's stuck thread still points at the buffer, so it is never freed then.
-  if (stream_abandoned) static_cast<void>(capture_owner.release());
+  if (device_end != SupervisionEnd::kStopped) static_cast<void>(capture_owner.release());
   if (producer_failure) std::rethrow_exception(producer_failure);
   if (worker_failure) std::rethrow_exception(worker_failure);
-  return stream_abandoned ? ListenEnd::kStreamAbandoned : ListenEnd::kFinished;
+  switch (device_end) {
+    case SupervisionEnd::kStopped:
+      return ListenEnd::kFinished;
+    case SupervisionEnd::kStoppedAbandoning:
+      return ListenEnd::kStreamAbandoned;
+    case SupervisionEnd::kDeviceHung:
+      return ListenEnd::kDeviceHung;
+  }
+  return ListenEnd::kFinished;
 }
 
 }  // namespace

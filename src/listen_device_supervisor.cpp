@@ -13,6 +13,7 @@ namespace earshot::listen {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using Seconds = std::chrono::duration<double>;
 
 // A running stream and the session it lives in (the stream must close first).
 struct LiveCapture {
@@ -32,33 +33,96 @@ bool close_or_abandon(LiveCapture live, EventSink& sink, const SupervisorSetting
   const std::string name = live.stream->device().name;
   live.stream->stop_delivering();
   auto owned = std::make_shared<LiveCapture>(std::move(live));
-  if (finish_within(std::chrono::duration<double>(settings.close_timeout_s),
-                    [owned] { owned->close(); })) {
+  if (finish_within(Seconds(settings.device_timeout_s), [owned] { owned->close(); })) {
     return true;
   }
   sink.error(fmt::format(
       "closing audio device '{}' did not finish within {} s (the sound library hung in it); "
       "the stream is abandoned",
-      name, settings.close_timeout_s));
+      name, settings.device_timeout_s));
   return false;
 }
 
-// Opens the device, lets the worker adopt its format, and starts it.
-LiveCapture open_and_start(const std::string& device_spec, CaptureBuffer& capture, StopToken& stop,
+// What became of a call into the sound libraries made with the deadline.
+enum class CallEnd { kReturned, kStopped, kHung };
+
+// Runs `call` on `live` on a helper thread that shares it, and waits until the call returns
+// (rethrowing what it threw), a stop is requested or device_timeout_s passes. In the last two
+// cases the helper keeps `live`, abandoned. (Should the call return just after we stopped
+// waiting, whichever side lets go of `live` last closes it.)
+CallEnd call_with_deadline(const std::shared_ptr<LiveCapture>& live,
+                           std::function<void(LiveCapture&)> call, StopToken& stop,
                            const SupervisorSettings& settings) {
-  LiveCapture live;
-  live.session = std::make_unique<PortAudioSession>();
-  const InputDevice device = match_input_device(live.session->input_devices(), device_spec);
-  live.stream = std::make_unique<DeviceCapture>(device, capture);
-  capture.announce_format(live.stream->format());
-  const auto deadline =
-      Clock::now() + std::chrono::duration<double>(settings.format_handoff_timeout_s);
-  while (!capture.wait_format_adopted(std::chrono::duration<double>(settings.poll_s))) {
-    if (stop.requested()) return live;
+  if (finish_within(
+          Seconds(settings.device_timeout_s), [live, call = std::move(call)] { call(*live); },
+          Seconds(settings.poll_s), [&stop] { return stop.requested(); })) {
+    return CallEnd::kReturned;
+  }
+  return stop.requested() ? CallEnd::kStopped : CallEnd::kHung;
+}
+
+// How an attempt to get a stream running ended.
+enum class OpenEnd {
+  kStarted,          // a stream runs
+  kStopped,          // a stop was requested; nothing left open
+  kAbandonedAtStop,  // a stop was requested while a call hung in the sound libraries
+  kHung,             // opening or starting hung past the deadline: reported, abandoned
+};
+
+std::string device_label(const std::string& device_spec) {
+  return device_spec.empty() ? std::string("the default audio device")
+                             : fmt::format("audio device '{}'", device_spec);
+}
+
+OpenEnd report_unfinished(CallEnd end, const std::string& what, EventSink& sink,
+                          const SupervisorSettings& settings) {
+  if (end == CallEnd::kStopped) return OpenEnd::kAbandonedAtStop;
+  sink.error(fmt::format(
+      "{} did not finish within {} s (the sound library hung in it: is the sound server "
+      "frozen?); giving up",
+      what, settings.device_timeout_s));
+  return OpenEnd::kHung;
+}
+
+// Opens the device (a PortAudio session, the device scan, the stream), lets the worker adopt
+// the stream's format, and starts it, into `started`. The calls into the sound libraries run
+// with the deadline. Throws earshot::Error when the device cannot be opened or started.
+OpenEnd open_and_start(const std::string& device_spec, CaptureBuffer& capture, StopToken& stop,
+                       EventSink& sink, const SupervisorSettings& settings, LiveCapture& started) {
+  auto live = std::make_shared<LiveCapture>();
+  const CallEnd opened = call_with_deadline(
+      live,
+      [device_spec, &capture](LiveCapture& opening) {
+        opening.session = std::make_unique<PortAudioSession>();
+        const InputDevice device =
+            match_input_device(opening.session->input_devices(), device_spec);
+        opening.stream = std::make_unique<DeviceCapture>(device, capture);
+      },
+      stop, settings);
+  if (opened != CallEnd::kReturned) {
+    return report_unfinished(opened, "opening " + device_label(device_spec), sink, settings);
+  }
+
+  capture.announce_format(live->stream->format());
+  const auto deadline = Clock::now() + Seconds(settings.format_handoff_timeout_s);
+  while (!capture.wait_format_adopted(Seconds(settings.poll_s))) {
+    if (stop.requested()) {
+      return close_or_abandon(std::move(*live), sink, settings) ? OpenEnd::kStopped
+                                                                : OpenEnd::kAbandonedAtStop;
+    }
     if (Clock::now() > deadline) throw Error("the listen worker did not take the new audio format");
   }
-  live.stream->start();
-  return live;
+
+  const CallEnd running = call_with_deadline(
+      live, [](LiveCapture& opened_stream) { opened_stream.stream->start(); }, stop, settings);
+  if (running != CallEnd::kReturned) {
+    // Should the start ever finish, its stream must not feed the buffer (one producer).
+    live->stream->stop_delivering();
+    const std::string what = fmt::format("starting audio device '{}'", live->stream->device().name);
+    return report_unfinished(running, what, sink, settings);
+  }
+  started = std::move(*live);
+  return OpenEnd::kStarted;
 }
 
 // Why the running stream should be considered lost, or empty.
@@ -92,6 +156,34 @@ class HealthCheck {
   Clock::time_point last_progress_;
 };
 
+// Watches the running stream until it is lost (returns why) or a stop is requested
+// (returns empty).
+std::string watch(const DeviceCapture& stream, const CaptureBuffer& capture, StopToken& stop,
+                  const SupervisorSettings& settings) {
+  HealthCheck health(capture, settings.stall_timeout_s);
+  while (!stop.wait_for(Seconds(settings.poll_s))) {
+    if (std::string problem = health.problem(stream); !problem.empty()) return problem;
+  }
+  return {};
+}
+
+// After a loss: tries to open the device again, `wait_s` from now and then with `backoff`
+// between tries, until a stream runs, a stop is requested or an open hangs.
+OpenEnd reopen(const std::string& device_spec, const std::string& lost_name, CaptureBuffer& capture,
+               StopToken& stop, EventSink& sink, const SupervisorSettings& settings,
+               Backoff& backoff, double wait_s, LiveCapture& started) {
+  while (!stop.wait_for(Seconds(wait_s))) {
+    try {
+      return open_and_start(device_spec, capture, stop, sink, settings, started);
+    } catch (const Error& e) {
+      wait_s = backoff.next_s();
+      sink.error(fmt::format("reopening audio device '{}' failed ({}); next try in {} s",
+                             device_spec.empty() ? lost_name : device_spec, e.what(), wait_s));
+    }
+  }
+  return OpenEnd::kStopped;
+}
+
 }  // namespace
 
 Backoff::Backoff(double initial_s, double maximum_s)
@@ -108,43 +200,40 @@ double Backoff::next_s() {
   return wait_s;
 }
 
-bool supervise_device(const std::string& device_spec, CaptureBuffer& capture, EventSink& sink,
-                      StopToken& stop, const SupervisorSettings& settings,
-                      const std::function<void(const DeviceCapture&)>& on_started) {
-  LiveCapture live = open_and_start(device_spec, capture, stop, settings);
-  if (stop.requested()) return false;
+SupervisionEnd supervise_device(const std::string& device_spec, CaptureBuffer& capture,
+                                EventSink& sink, StopToken& stop,
+                                const SupervisorSettings& settings,
+                                const std::function<void(const DeviceCapture&)>& on_started) {
+  LiveCapture live;
+  // At the start a device that cannot be opened throws: a configuration error (header).
+  OpenEnd end = open_and_start(device_spec, capture, stop, sink, settings, live);
   bool abandoned = false;
-  if (on_started) on_started(*live.stream);
   Backoff backoff(settings.initial_backoff_s, settings.max_backoff_s);
-  HealthCheck health(capture, settings.stall_timeout_s);
-  while (!stop.wait_for(std::chrono::duration<double>(settings.poll_s))) {
-    const std::string problem = health.problem(*live.stream);
-    if (problem.empty()) continue;
-    const std::string name = live.stream->device().name;
-    double wait_s = backoff.next_s();
-    // Reported first: the close may hang (see the header), and the loss must be known then.
-    sink.error(
-        fmt::format("audio device '{}' lost ({}); reopening in {} s", name, problem, wait_s));
-    abandoned |= !close_or_abandon(std::move(live), sink, settings);
-    while (!stop.wait_for(std::chrono::duration<double>(wait_s))) {
-      try {
-        live = open_and_start(device_spec, capture, stop, settings);
-        break;
-      } catch (const Error& e) {
-        wait_s = backoff.next_s();
-        sink.error(fmt::format("reopening audio device '{}' failed ({}); next try in {} s",
-                               device_spec.empty() ? name : device_spec, e.what(), wait_s));
-      }
-    }
-    if (stop.requested()) break;
-    backoff.reset();
-    health = HealthCheck(capture, settings.stall_timeout_s);
+  while (end == OpenEnd::kStarted) {
     if (on_started) on_started(*live.stream);
+    const std::string problem = watch(*live.stream, capture, stop, settings);
+    if (problem.empty()) break;  // stopped
+    const std::string name = live.stream->device().name;
+    const double wait_s = backoff.next_s();
+    // Reported first: the close may hang (see the header), and the loss must be known then.
+    // The wait counts from the end of the close, which can take up to device_timeout_s.
+    sink.error(fmt::format("audio device '{}' lost ({}); closing it, then reopening {} s later",
+                           name, problem, wait_s));
+    abandoned |= !close_or_abandon(std::move(live), sink, settings);
+    end = reopen(device_spec, name, capture, stop, sink, settings, backoff, wait_s, live);
+    if (end == OpenEnd::kStarted) backoff.reset();
   }
   // A stop often comes with the sound server's own (at logout, at shutdown), so this close
   // can hang as well.
-  if (live.stream) abandoned |= !close_or_abandon(std::move(live), sink, settings);
-  return abandoned;
+  if (end == OpenEnd::kStarted) abandoned |= !close_or_abandon(std::move(live), sink, settings);
+  switch (end) {
+    case OpenEnd::kHung:
+      return SupervisionEnd::kDeviceHung;
+    case OpenEnd::kAbandonedAtStop:
+      return SupervisionEnd::kStoppedAbandoning;
+    default:
+      return abandoned ? SupervisionEnd::kStoppedAbandoning : SupervisionEnd::kStopped;
+  }
 }
 
 }  // namespace earshot::listen

@@ -49,20 +49,7 @@ shift 4
 source "$(dirname "$0")/../tools/pulse_test_server.sh"
 require_tools pulseaudio pactl sox soxi
 setup_private_server earshot-pulse
-# Under ThreadSanitizer (the TSan pass of tools/test.sh), what TSan reports inside the sound
-# libraries (races and mutex misuse in libpulse, lock order in libasound) is theirs, not
-# Earshot's: they are not instrumented and synchronise in ways TSan cannot see. Earshot's
-# side of the capture path is covered by the in-process TSan tests. Harmless elsewhere.
-# This set replaces tools/tsan.supp for the daemon on purpose (the last suppressions= wins):
-# that file's called_from_lib:libasound.so.2 makes TSan stop the daemon with "thread
-# finished with ignores enabled" once ALSA's threads end.
-printf '%s\n' race:libpulse.so race:libpulsecommon mutex:libpulsecommon deadlock:libasound deadlock:libpulse called_from_lib:libpulse.so.0 >"$work/tsan.supp"
-export TSAN_OPTIONS="${TSAN_OPTIONS:-} suppressions=$work/tsan.supp"
-# Under AddressSanitizer, PortAudio's device scan makes ALSA load and unload its plugin
-# modules; what they leave allocated is reported against an "<unknown module>" that no
-# suppression can name, so the leak check is off for this daemon. Its own code is
-# leak-checked by the --input tests of the daemon.
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
+use_sound_library_sanitizer_settings
 # A preloaded library comes before the sanitizer's runtime, which ASan would refuse.
 [ -z "$preload" ] || export ASAN_OPTIONS="$ASAN_OPTIONS:verify_asan_link_order=0"
 

@@ -228,7 +228,8 @@ TEST_CASE("flags that do not fit together are usage errors", "[listen]") {
       std::vector<std::string>{"--model", model, "--threshold", "0.5", "--sensitivity", "0.5"},
       std::vector<std::string>{"--model", model, "stray-argument"},
       std::vector<std::string>{"--model", model, "--exec"},
-      std::vector<std::string>{"--model", model, "--status-every", "-1"});
+      std::vector<std::string>{"--model", model, "--status-every", "-1"},
+      std::vector<std::string>{"--model", model, "--device-timeout", "0"});
   std::vector<std::string> argv = {kEarshot, "listen"};
   argv.insert(argv.end(), args.begin(), args.end());
   ChildProcess daemon(argv);

@@ -1,7 +1,8 @@
 // `earshot listen` against a real sound server: tests/listen_pulseaudio.sh starts a private
 // PulseAudio, plays a recording of tone bursts into its default source and captures it with
-// the daemon through PortAudio's ALSA backend. Not skipped anywhere: CI installs the server
-// (tools/install_deps.sh --tests), and a missing one fails the test.
+// the daemon through PortAudio's ALSA backend; tests/listen_frozen_server.sh starts one and
+// freezes it. Not skipped anywhere: CI installs the server (tools/install_deps.sh --tests),
+// and a missing one fails the test.
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
@@ -23,6 +24,19 @@ namespace {
 
 const std::filesystem::path kScript =
     std::filesystem::path(EARSHOT_SOURCE_DIR) / "tests" / "listen_pulseaudio.sh";
+const std::filesystem::path kFrozenServerScript =
+    std::filesystem::path(EARSHOT_SOURCE_DIR) / "tests" / "listen_frozen_server.sh";
+
+std::vector<nlohmann::json> read_events(const std::filesystem::path& path) {
+  std::vector<nlohmann::json> events;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    INFO("line: " << line);
+    REQUIRE(nlohmann::json::accept(line));
+    events.push_back(nlohmann::json::parse(line));
+  }
+  return events;
+}
 
 // Runs the script on a tone-burst recording; returns the daemon's events.
 std::vector<nlohmann::json> listen_through_pulseaudio(const std::vector<double>& bursts_s,
@@ -40,14 +54,7 @@ std::vector<nlohmann::json> listen_through_pulseaudio(const std::vector<double>&
   INFO("command: " << command);
   REQUIRE(WIFEXITED(status));
   REQUIRE(WEXITSTATUS(status) == 0);
-  std::vector<nlohmann::json> events;
-  std::ifstream in(out);
-  for (std::string line; std::getline(in, line);) {
-    INFO("line: " << line);
-    REQUIRE(nlohmann::json::accept(line));
-    events.push_back(nlohmann::json::parse(line));
-  }
-  return events;
+  return read_events(out);
 }
 
 }  // namespace
@@ -114,4 +121,58 @@ TEST_CASE(
   CHECK_THAT(errors[1]["message"].get<std::string>(),
              Contains("did not finish within 10 s") && Contains("abandoned"));
   check_recovered_from_restart(events);
+}
+
+namespace {
+
+struct FrozenServerRun {
+  std::vector<nlohmann::json> events;
+  std::string daemon_status;  // its exit status, or "killed" if it still ran after 60 s
+};
+
+// Runs the daemon against a frozen sound server (tests/listen_frozen_server.sh).
+FrozenServerRun listen_to_frozen_server(const std::string& script_options,
+                                        const std::string& listen_flags) {
+  const auto dir = testing::fresh_test_directory(EARSHOT_TEST_TMP);
+  const auto model = save_tone_model(dir / "tone.earshot");
+  const auto out = dir / "events.jsonl";
+  const std::string command = "bash '" + kFrozenServerScript.string() + "' " + script_options +
+                              " '" + EARSHOT_BINARY + "' '" + model.string() + "' '" +
+                              out.string() + "' " + listen_flags;
+  const int status = std::system(command.c_str());
+  INFO("command: " << command);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  std::string daemon_status;
+  std::ifstream(out.string() + ".status") >> daemon_status;
+  return {read_events(out), daemon_status};
+}
+
+}  // namespace
+
+TEST_CASE("a frozen sound server: the hung open is given up after --device-timeout, exit 1",
+          "[listen]") {
+  // Before the deadline existed the daemon waited in the open for ever, deaf to SIGTERM.
+  const FrozenServerRun run = listen_to_frozen_server("", "--device-timeout 2");
+  CHECK(run.daemon_status == "1");
+  CHECK(of_type(run.events, "started").empty());
+  const auto errors = of_type(run.events, "error");
+  REQUIRE(errors.size() == 1);
+  CHECK_THAT(
+      errors[0]["message"].get<std::string>(),
+      Contains("opening audio device 'pulse' did not finish within 2 s") && Contains("giving up"));
+  REQUIRE_FALSE(run.events.empty());
+  CHECK(run.events.back()["type"] == "status");
+  CHECK(run.events.back()["final"] == true);
+}
+
+TEST_CASE("SIGTERM during a hung open ends the daemon without waiting for the deadline",
+          "[listen]") {
+  // With a 30 s deadline, a daemon that ignored the stop would report the hang and exit 1.
+  const FrozenServerRun run = listen_to_frozen_server("--stop-after 2", "--device-timeout 30");
+  CHECK(run.daemon_status == "0");
+  CHECK(of_type(run.events, "started").empty());
+  CHECK(of_type(run.events, "error").empty());
+  REQUIRE_FALSE(run.events.empty());
+  CHECK(run.events.back()["final"] == true);
 }

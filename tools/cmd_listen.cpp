@@ -42,6 +42,12 @@ std::function<int()> setup_listen(CLI::App& command) {
                   "Seconds between status lines; 0: only the final one")
       ->check(CLI::Range(0.0, 86400.0))
       ->capture_default_str();
+  command
+      .add_option("--device-timeout", flags->options.device_timeout_s,
+                  "Seconds that opening, starting or closing the device may take; an open that "
+                  "hangs longer (a frozen sound server) ends the daemon with exit 1")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
   fast->needs(input);
   input->excludes(device);
   auto* threshold = command.add_option("--threshold,-t", flags->threshold,
@@ -80,9 +86,16 @@ std::function<int()> setup_listen(CLI::App& command) {
     if (!flags->save_dir.empty()) options.save_dir = flags->save_dir;
     options.threshold = {flags->threshold, flags->sensitivity};
     options.exec_command = rest;
-    if (listen::run_listen(options, stdout) == listen::ListenEnd::kStreamAbandoned) {
-      std::fflush(stdout);
-      std::_Exit(kSuccess);  // see ListenEnd: no normal exit with a thread stuck in the libraries
+    // See ListenEnd: no normal exit with a thread stuck in the sound libraries.
+    switch (listen::run_listen(options, stdout)) {
+      case listen::ListenEnd::kFinished:
+        return kSuccess;
+      case listen::ListenEnd::kStreamAbandoned:
+        std::fflush(stdout);
+        std::_Exit(kSuccess);
+      case listen::ListenEnd::kDeviceHung:
+        std::fflush(stdout);
+        std::_Exit(kFailure);
     }
     return kSuccess;
   };

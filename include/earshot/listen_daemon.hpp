@@ -32,6 +32,9 @@ struct ListenOptions {
   std::size_t max_running_hooks = HookRunner::kDefaultMaxRunning;
   std::optional<std::filesystem::path> save_dir;
   double status_every_s = 10.0;
+  // --device-timeout: how long opening, starting or closing the device may take before the
+  // daemon abandons it (listen_device_supervisor.hpp).
+  double device_timeout_s = 10.0;
   ThresholdChoice threshold;
 };
 
@@ -43,6 +46,10 @@ enum class ListenEnd {
   // freed). Leave the process with std::_Exit: a normal exit would run the libraries'
   // clean-up against that thread.
   kStreamAbandoned,
+  // Opening or starting the device hung in the sound libraries (a frozen sound server):
+  // reported as an error line, the stream abandoned as above, and listening given up. Leave
+  // with std::_Exit and a failure status, so that a service manager starts the daemon afresh.
+  kDeviceHung,
 };
 
 // Runs until the input ends (--input) or SIGINT/SIGTERM. Throws

@@ -3,12 +3,18 @@
 // it and reopens it with exponential backoff (0.5 s, 1 s, 2 s, ... up to 30 s) until it is
 // back or a stop is requested. Meanwhile the worker simply sees no audio.
 //
-// Streams are closed with a deadline (close_timeout_s): when a sound server dies, the sound
+// Every call into the sound libraries that opens, starts or closes a stream runs on a helper
+// thread with a deadline (device_timeout_s), because those calls can hang: a frozen sound
+// server (stopped, or stuck) makes opening wait for ever, and when a sound server dies the
 // libraries can deadlock in the stream's own thread (libpulse and ALSA's pulse plugin do,
-// now and then), and closing it then never returns. Such a stream and its PortAudio
-// session are abandoned to the stuck thread, and the device is opened afresh as for any
-// loss: a new stream gets its own connection to the sound server. PortAudio stays
-// initialised from then on, so devices are not scanned again.
+// now and then), so that closing it never returns. A stream, or an open, stuck past the
+// deadline is abandoned to its helper with its PortAudio session:
+//   - a close: the device is opened afresh as for any loss (a new stream gets its own
+//     connection to the sound server);
+//   - an open or a start: supervision gives up (kDeviceHung), since PortAudio, not safe to
+//     call from two threads at once, may be held by the stuck call. The daemon then exits 1
+//     so that whatever runs it (systemd's Restart=on-failure) can start it afresh.
+// A stop request ends the wait for an open or a start at once.
 //
 // Start-up is stricter than recovery: if no matching device can be opened at the start,
 // supervise() throws and the daemon exits 1, because a wrong --device or a machine without
@@ -45,18 +51,26 @@ struct SupervisorSettings {
   double stall_timeout_s = 5.0;  // no callback for this long counts as a lost device
   double poll_s = 0.1;
   double format_handoff_timeout_s = 5.0;
-  double close_timeout_s = 10.0;  // a stream not closed by then is abandoned
+  // A stream not opened, started or closed by then is abandoned (see the top of this file).
+  double device_timeout_s = 10.0;
 };
 
-// Runs until `stop` is requested, in the calling thread. `on_started` runs each time a
-// stream starts delivering (first start and every recovery). Throws earshot::Error if the
-// device cannot be opened at the start. Returns true if a stream had to be abandoned: then
-// `capture` must never be freed (that stream's stuck thread still points at it), and the process
-// should leave with std::_Exit, since a normal exit runs the sound libraries' clean-up
-// against the stuck thread.
-[[nodiscard]] bool supervise_device(const std::string& device_spec, CaptureBuffer& capture,
-                                    EventSink& sink, StopToken& stop,
-                                    const SupervisorSettings& settings,
-                                    const std::function<void(const DeviceCapture&)>& on_started);
+// How supervision ended. Both kinds that abandon a stream mean that a thread stuck in the
+// sound libraries still holds it and the `capture` buffer it writes into: `capture` must then
+// never be freed, and the process should leave with std::_Exit, since a normal exit runs the
+// sound libraries' clean-up against the stuck thread.
+enum class SupervisionEnd {
+  kStopped,            // a stop was requested, every stream closed
+  kStoppedAbandoning,  // a stop was requested; a stream had been abandoned on the way
+  kDeviceHung,         // opening or starting a stream hung: reported, abandoned, given up
+};
+
+// Runs until `stop` is requested, or an open or a start hangs, in the calling thread.
+// `on_started` runs each time a stream starts delivering (first start and every recovery).
+// Throws earshot::Error if the device cannot be opened at the start.
+[[nodiscard]] SupervisionEnd supervise_device(
+    const std::string& device_spec, CaptureBuffer& capture, EventSink& sink, StopToken& stop,
+    const SupervisorSettings& settings,
+    const std::function<void(const DeviceCapture&)>& on_started);
 
 }  // namespace earshot::listen

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs `earshot listen --device pulse` against a sound server that is frozen (SIGSTOP) before
+# the daemon starts: the server's socket still accepts connections but nothing answers, so
+# opening the device hangs inside the sound libraries, as it does when a sound server is
+# stuck.
+#
+#   tests/listen_frozen_server.sh [--stop-after S] EARSHOT MODEL OUT [ARGS...]
+#
+# OUT: where the daemon's JSON lines go; OUT.status gets the daemon's exit status, or
+# "killed" if it had not ended 60 s after it started (it is then killed). ARGS: more
+# `listen` flags. --stop-after S: send the daemon SIGTERM S seconds after it started.
+# Exits 0 when the scenario ran, whatever the daemon did (checking that is the caller's job,
+# tests/test_listen_pulseaudio.cpp); otherwise 1 with the reason on stderr.
+# Needs pulseaudio and pulseaudio-utils (tools/install_deps.sh --tests).
+set -euo pipefail
+
+stop_after_s=""
+if [ "${1:-}" = --stop-after ]; then
+  stop_after_s=$2
+  shift 2
+fi
+if [ $# -lt 3 ]; then
+  sed -n '2,14p' "$0" >&2
+  exit 2
+fi
+earshot=$1 model=$2 out=$3
+shift 3
+
+# shellcheck source=SCRIPTDIR/../tools/pulse_test_server.sh
+source "$(dirname "$0")/../tools/pulse_test_server.sh"
+require_tools pulseaudio pactl
+setup_private_server earshot-frozen
+use_sound_library_sanitizer_settings
+
+start_server
+frozen_server=$server_pid
+kill -STOP "$frozen_server"
+# A stopped process cannot end: let it go on before the clean-up stops it.
+trap 'kill -CONT "$frozen_server" 2>/dev/null || true; cleanup' EXIT
+
+"$earshot" listen --model "$model" --device pulse --status-every 0 "$@" >"$out" &
+daemon_pid=$!
+if [ -n "$stop_after_s" ]; then
+  sleep "$stop_after_s"
+  kill -TERM "$daemon_pid" 2>/dev/null || true
+fi
+for _ in $(seq 600); do
+  kill -0 "$daemon_pid" 2>/dev/null || break
+  sleep 0.1
+done
+if kill -0 "$daemon_pid" 2>/dev/null; then
+  kill -KILL "$daemon_pid"
+  wait "$daemon_pid" 2>/dev/null || true
+  echo killed >"$out.status"
+else
+  status=0
+  wait "$daemon_pid" || status=$?
+  echo "$status" >"$out.status"
+fi
+daemon_pid=""
