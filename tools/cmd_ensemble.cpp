@@ -12,7 +12,7 @@
 #include "earshot/model_ensemble.hpp"
 #include "earshot/model_file.hpp"
 
-namespace earshot::cli {
+namespace earshot::cli::ensemble_command {
 namespace {
 
 struct EnsembleFlags {
@@ -52,4 +52,4 @@ const CommandRegistration registration{
     }};
 
 }  // namespace
-}  // namespace earshot::cli
+}  // namespace earshot::cli::ensemble_command

@@ -14,7 +14,7 @@
 #include "earshot/model_file.hpp"
 #include "earshot/text_file.hpp"
 
-namespace earshot::cli {
+namespace earshot::cli::eval_command {
 namespace {
 
 struct EvalOptions {
@@ -201,4 +201,4 @@ const CommandRegistration registration{
     }};
 
 }  // namespace
-}  // namespace earshot::cli
+}  // namespace earshot::cli::eval_command

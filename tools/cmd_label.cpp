@@ -14,7 +14,7 @@
 #include "earshot/label_run.hpp"
 #include "earshot/model_file.hpp"
 
-namespace earshot::cli {
+namespace earshot::cli::label_command {
 namespace {
 
 struct LabelOptions {
@@ -87,4 +87,4 @@ const CommandRegistration registration{
     }};
 
 }  // namespace
-}  // namespace earshot::cli
+}  // namespace earshot::cli::label_command

@@ -8,7 +8,7 @@
 #include "command.hpp"
 #include "earshot/listen_daemon.hpp"
 
-namespace earshot::cli {
+namespace earshot::cli::listen_command {
 namespace {
 
 struct ListenFlags {
@@ -106,4 +106,4 @@ const CommandRegistration registration{
     setup_listen};
 
 }  // namespace
-}  // namespace earshot::cli
+}  // namespace earshot::cli::listen_command

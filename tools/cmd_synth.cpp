@@ -11,7 +11,7 @@
 #include "earshot/audio_io.hpp"
 #include "earshot/synth.hpp"
 
-namespace earshot::cli {
+namespace earshot::cli::synth_command {
 namespace {
 
 constexpr std::size_t kMaxSkippedListed = 20;
@@ -261,4 +261,4 @@ const CommandRegistration registration{
     }};
 
 }  // namespace
-}  // namespace earshot::cli
+}  // namespace earshot::cli::synth_command

@@ -14,7 +14,7 @@
 #include "earshot/model_file.hpp"
 #include "earshot/train.hpp"
 
-namespace earshot::cli {
+namespace earshot::cli::train_command {
 namespace {
 
 struct TrainFlags {
@@ -268,4 +268,4 @@ const CommandRegistration registration{
     }};
 
 }  // namespace
-}  // namespace earshot::cli
+}  // namespace earshot::cli::train_command

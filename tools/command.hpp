@@ -2,7 +2,9 @@
 //
 // Each tools/cmd_*.cpp file defines one subcommand and registers it with a static
 // `CommandRegistration`; the main program adds every registered command to the CLI11 app.
-// This keeps commands independent: adding one never touches another file.
+// This keeps commands independent: adding one never touches another file. Each file keeps its
+// helpers in its own namespace (earshot::cli::<name>_command), so that a unity build, which
+// compiles several of the files as one, does not mix them up.
 #pragma once
 
 #include <CLI/CLI.hpp>
