@@ -37,5 +37,6 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 stage "TSan build: concurrency tests"
 build_targets=(--target earshot_concurrency_tests)
 configure_and_build build-tsan -DEARSHOT_SANITIZE=thread
-TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tools/tsan.supp" ctest --test-dir build-tsan --output-on-failure -L concurrency
+TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tools/tsan.supp" ctest --test-dir build-tsan --output-on-failure \
+  -j"$jobs" -L concurrency
 stage "all stages passed"
