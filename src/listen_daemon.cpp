@@ -2,14 +2,17 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdint>
 #include <exception>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "earshot/error.hpp"
+#include "earshot/listen_deadline.hpp"
 #include "earshot/listen_device_supervisor.hpp"
 #include "earshot/listen_file_replay.hpp"
 #include "earshot/listen_signals.hpp"
@@ -189,19 +192,27 @@ ListenEnd run_listen(const ListenOptions& options, std::FILE* out) {
   }
 }
 
-void print_input_devices(std::FILE* out) {
-  PortAudioSession session;
-  const std::vector<InputDevice> devices = session.input_devices();
-  if (devices.empty()) {
+bool print_input_devices(std::FILE* out, double timeout_s) {
+  // The scan connects to the sound server, which can hang (see ListenOptions::device_timeout_s):
+  // it runs on a helper thread that owns the session and the listing.
+  auto listing = std::make_shared<std::vector<InputDevice>>();
+  if (!finish_within(std::chrono::duration<double>(timeout_s), [listing] {
+        PortAudioSession session;
+        *listing = session.input_devices();
+      })) {
+    return false;
+  }
+  if (listing->empty()) {
     fmt::print(out, "no audio input devices found\n");
-    return;
+    return true;
   }
   fmt::print(out, "   index  name  (host API, input channels, default rate); * = default\n");
-  for (const InputDevice& device : devices) {
+  for (const InputDevice& device : *listing) {
     fmt::print(out, "{} {:>5}  {}  ({}, {} ch, {:.0f} Hz)\n", device.is_default ? '*' : ' ',
                device.index, device.name, device.host_api, device.max_input_channels,
                device.default_sample_rate);
   }
+  return true;
 }
 
 }  // namespace earshot::listen

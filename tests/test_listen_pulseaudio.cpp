@@ -176,3 +176,10 @@ TEST_CASE("SIGTERM during a hung open ends the daemon without waiting for the de
   REQUIRE_FALSE(run.events.empty());
   CHECK(run.events.back()["final"] == true);
 }
+
+TEST_CASE("a frozen sound server: --list-devices gives up after --device-timeout, exit 1",
+          "[listen]") {
+  const FrozenServerRun run = listen_to_frozen_server("", "--list-devices --device-timeout 2");
+  CHECK(run.daemon_status == "1");
+  CHECK(run.events.empty());  // nothing on stdout: the reason goes to stderr
+}

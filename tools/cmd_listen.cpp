@@ -44,8 +44,8 @@ std::function<int()> setup_listen(CLI::App& command) {
       ->capture_default_str();
   command
       .add_option("--device-timeout", flags->options.device_timeout_s,
-                  "Seconds that opening, starting or closing the device may take; an open that "
-                  "hangs longer (a frozen sound server) ends the daemon with exit 1")
+                  "Seconds that listing, opening, starting or closing devices may take; an open "
+                  "that hangs longer (a frozen sound server) ends the daemon with exit 1")
       ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();
   fast->needs(input);
@@ -67,8 +67,14 @@ std::function<int()> setup_listen(CLI::App& command) {
 
   return [flags, &command]() -> int {
     if (flags->list_devices) {
-      listen::print_input_devices(stdout);
-      return kSuccess;
+      const double timeout_s = flags->options.device_timeout_s;
+      if (listen::print_input_devices(stdout, timeout_s)) return kSuccess;
+      fmt::print(stderr,
+                 "earshot listen: listing the input devices did not finish within {} s (the "
+                 "sound library hung in it: is the sound server frozen?)\n",
+                 timeout_s);
+      std::fflush(stdout);
+      std::_Exit(kFailure);  // see print_input_devices
     }
     const std::vector<std::string> rest = command.remaining();
     if (flags->exec && rest.empty()) {

@@ -32,8 +32,8 @@ struct ListenOptions {
   std::size_t max_running_hooks = HookRunner::kDefaultMaxRunning;
   std::optional<std::filesystem::path> save_dir;
   double status_every_s = 10.0;
-  // --device-timeout: how long opening, starting or closing the device may take before the
-  // daemon abandons it (listen_device_supervisor.hpp).
+  // --device-timeout: how long listing, opening, starting or closing devices may take before
+  // the daemon abandons the call (listen_device_supervisor.hpp).
   double device_timeout_s = 10.0;
   ThresholdChoice threshold;
 };
@@ -58,6 +58,9 @@ enum class ListenEnd {
 ListenEnd run_listen(const ListenOptions& options, std::FILE* out);
 
 // `--list-devices`: one line per input device PortAudio sees, default marked with '*'.
-void print_input_devices(std::FILE* out);
+// Returns false, having printed nothing, if the scan did not finish within `timeout_s` (a
+// frozen sound server): a thread stuck in the sound libraries is then left behind, so leave
+// the process with std::_Exit.
+[[nodiscard]] bool print_input_devices(std::FILE* out, double timeout_s);
 
 }  // namespace earshot::listen
