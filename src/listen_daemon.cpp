@@ -168,6 +168,16 @@ ListenEnd listen(const ListenOptions& options, EventSink& sink) {
   // An abandoned stream's stuck thread still points at the buffer, so it is never freed then.
   if (device_end != SupervisionEnd::kStopped) static_cast<void>(capture_owner.release());
   if (producer_failure) std::rethrow_exception(producer_failure);
+  if (worker_failure && device_end != SupervisionEnd::kStopped) {
+    // The worker's failure stopped the supervisor, which abandoned a stream on the way: report
+    // it here and leave as after a hang (no normal exit with a thread stuck in the libraries).
+    try {
+      std::rethrow_exception(worker_failure);
+    } catch (const std::exception& e) {
+      sink.error(e.what());
+    }
+    return ListenEnd::kDeviceHung;
+  }
   if (worker_failure) std::rethrow_exception(worker_failure);
   switch (device_end) {
     case SupervisionEnd::kStopped:

@@ -23,8 +23,9 @@ bool finish_within(std::chrono::duration<double> limit, std::function<void()> wo
   bool ready = false;
   do {
     const Clock::duration left = std::max(deadline - Clock::now(), Clock::duration::zero());
-    ready = finished.wait_for(std::min(left, std::chrono::duration_cast<Clock::duration>(poll))) ==
-            std::future_status::ready;
+    const auto step = std::max(std::chrono::duration_cast<Clock::duration>(poll),
+                               Clock::duration(std::chrono::milliseconds(1)));
+    ready = finished.wait_for(std::min(left, step)) == std::future_status::ready;
   } while (!ready && Clock::now() < deadline && !give_up());
   if (!ready) {
     runner.detach();

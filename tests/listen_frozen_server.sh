@@ -8,7 +8,8 @@
 #
 # OUT: where the daemon's JSON lines go; OUT.status gets the daemon's exit status, or
 # "killed" if it had not ended 60 s after it started (it is then killed). ARGS: more
-# `listen` flags. --stop-after S: send the daemon SIGTERM S seconds after it started.
+# `listen` flags. --stop-after S: send the daemon SIGTERM S seconds after it is ready
+# for one (its signal thread runs).
 # Exits 0 when the scenario ran, whatever the daemon did (checking that is the caller's job,
 # tests/test_listen_pulseaudio.cpp); otherwise 1 with the reason on stderr.
 # Needs pulseaudio and pulseaudio-utils (tools/install_deps.sh --tests).
@@ -20,7 +21,7 @@ if [ "${1:-}" = --stop-after ]; then
   shift 2
 fi
 if [ $# -lt 3 ]; then
-  sed -n '2,14p' "$0" >&2
+  sed -n '2,15p' "$0" >&2
   exit 2
 fi
 earshot=$1 model=$2 out=$3
@@ -41,6 +42,13 @@ trap 'kill -CONT "$frozen_server" 2>/dev/null || true; cleanup' EXIT
 "$earshot" listen --model "$model" --device pulse --status-every 0 "$@" >"$out" &
 daemon_pid=$!
 if [ -n "$stop_after_s" ]; then
+  # The daemon blocks SIGTERM once its signal thread runs (after loading the model); a SIGTERM
+  # before that would kill it outright, which is not the case under test.
+  for _ in $(seq 300); do
+    blocked=$(awk '/^SigBlk:/ { print $2 }' "/proc/$daemon_pid/status" 2>/dev/null || true)
+    [ -n "$blocked" ] && (((16#$blocked >> 14) & 1)) && break
+    sleep 0.1
+  done
   sleep "$stop_after_s"
   kill -TERM "$daemon_pid" 2>/dev/null || true
 fi

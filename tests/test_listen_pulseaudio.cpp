@@ -168,8 +168,9 @@ TEST_CASE("a frozen sound server: the hung open is given up after --device-timeo
 
 TEST_CASE("SIGTERM during a hung open ends the daemon without waiting for the deadline",
           "[listen]") {
-  // With a 30 s deadline, a daemon that ignored the stop would report the hang and exit 1.
-  const FrozenServerRun run = listen_to_frozen_server("--stop-after 2", "--device-timeout 30");
+  // The deadline (120 s) lies beyond the script's 60 s: a daemon that waited for it instead
+  // of the stop would still be running then, and be killed.
+  const FrozenServerRun run = listen_to_frozen_server("--stop-after 2", "--device-timeout 120");
   CHECK(run.daemon_status == "0");
   CHECK(of_type(run.events, "started").empty());
   CHECK(of_type(run.events, "error").empty());

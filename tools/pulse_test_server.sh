@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # A private PulseAudio server for scripts that run `earshot listen --device pulse` against
-# a real sound server (tests/listen_pulseaudio.sh, tools/measure_listen_rss.sh). Sourced,
-# not run, by a script that has `set -euo pipefail`; error messages start with that script's
+# a real sound server (tests/listen_pulseaudio.sh, tests/listen_frozen_server.sh,
+# tools/measure_listen_rss.sh). Sourced, not run, by a script that has `set -euo pipefail`; error messages start with that script's
 # name (pulse_script, set here from $0). The server's default source is a pipe
 # (module-pipe-source) that a feeder writes in real time; the daemon reaches it through
 # PortAudio's ALSA backend and ALSA's "pulse" PCM. Works as root without a session bus: all

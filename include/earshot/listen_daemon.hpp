@@ -41,14 +41,15 @@ struct ListenOptions {
 // How listening ended.
 enum class ListenEnd {
   kFinished,  // the input ended or a stop was requested
-  // The same, but a capture stream had to be abandoned on the way: a thread stuck in the
-  // sound libraries still owns it and the capture buffer it wrote into (deliberately never
-  // freed). Leave the process with std::_Exit: a normal exit would run the libraries'
-  // clean-up against that thread.
+  // The same, but a call into the sound libraries (a close, or an open cut short by the stop)
+  // had to be abandoned on the way: a thread stuck there still owns its stream and the
+  // capture buffer it wrote into (deliberately never freed). Leave the process with
+  // std::_Exit: a normal exit would run the libraries' clean-up against that thread.
   kStreamAbandoned,
-  // Opening or starting the device hung in the sound libraries (a frozen sound server):
-  // reported as an error line, the stream abandoned as above, and listening given up. Leave
-  // with std::_Exit and a failure status, so that a service manager starts the daemon afresh.
+  // Opening or starting the device hung in the sound libraries (a frozen sound server), or
+  // the worker failed after a stream was abandoned: reported as an error line, the stream
+  // abandoned as above, and listening given up. Leave with std::_Exit and a failure status,
+  // so that a service manager starts the daemon afresh.
   kDeviceHung,
 };
 
