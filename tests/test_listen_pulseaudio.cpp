@@ -1,8 +1,8 @@
 // `earshot listen` against a real sound server: tests/listen_pulseaudio.sh starts a private
 // PulseAudio, plays a recording of tone bursts into its default source and captures it with
-// the daemon through PortAudio's ALSA backend; tests/listen_frozen_server.sh starts one and
-// freezes it. Not skipped anywhere: CI installs the server (tools/install_deps.sh --tests),
-// and a missing one fails the test.
+// the daemon through PortAudio's ALSA backend; tests/listen_hung_device.sh freezes one, or
+// makes the start of a stream hang. Not skipped anywhere: CI installs the server
+// (tools/install_deps.sh --tests), and a missing one fails the test.
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
@@ -24,8 +24,8 @@ namespace {
 
 const std::filesystem::path kScript =
     std::filesystem::path(EARSHOT_SOURCE_DIR) / "tests" / "listen_pulseaudio.sh";
-const std::filesystem::path kFrozenServerScript =
-    std::filesystem::path(EARSHOT_SOURCE_DIR) / "tests" / "listen_frozen_server.sh";
+const std::filesystem::path kHungDeviceScript =
+    std::filesystem::path(EARSHOT_SOURCE_DIR) / "tests" / "listen_hung_device.sh";
 
 std::vector<nlohmann::json> read_events(const std::filesystem::path& path) {
   std::vector<nlohmann::json> events;
@@ -125,20 +125,20 @@ TEST_CASE(
 
 namespace {
 
-struct FrozenServerRun {
+struct HungDeviceRun {
   std::vector<nlohmann::json> events;
   std::string daemon_status;  // its exit status, or "killed" if it still ran after 60 s
 };
 
-// Runs the daemon against a frozen sound server (tests/listen_frozen_server.sh).
-FrozenServerRun listen_to_frozen_server(const std::string& script_options,
-                                        const std::string& listen_flags) {
+// Runs the daemon where a device call hangs (tests/listen_hung_device.sh).
+HungDeviceRun listen_with_hung_device(const std::string& script_options,
+                                      const std::string& listen_flags) {
   const auto dir = testing::fresh_test_directory(EARSHOT_TEST_TMP);
   const auto model = save_tone_model(dir / "tone.earshot");
   const auto out = dir / "events.jsonl";
-  const std::string command = "bash '" + kFrozenServerScript.string() + "' " + script_options +
-                              " '" + EARSHOT_BINARY + "' '" + model.string() + "' '" +
-                              out.string() + "' " + listen_flags;
+  const std::string command = "bash '" + kHungDeviceScript.string() + "' " + script_options + " '" +
+                              EARSHOT_BINARY + "' '" + model.string() + "' '" + out.string() +
+                              "' " + listen_flags;
   const int status = std::system(command.c_str());
   INFO("command: " << command);
   REQUIRE(WIFEXITED(status));
@@ -153,7 +153,7 @@ FrozenServerRun listen_to_frozen_server(const std::string& script_options,
 TEST_CASE("a frozen sound server: the hung open is given up after --device-timeout, exit 1",
           "[listen]") {
   // Before the deadline existed the daemon waited in the open for ever, deaf to SIGTERM.
-  const FrozenServerRun run = listen_to_frozen_server("", "--device-timeout 2");
+  const HungDeviceRun run = listen_with_hung_device("", "--device-timeout 2");
   CHECK(run.daemon_status == "1");
   CHECK(of_type(run.events, "started").empty());
   const auto errors = of_type(run.events, "error");
@@ -170,7 +170,7 @@ TEST_CASE("SIGTERM during a hung open ends the daemon without waiting for the de
           "[listen]") {
   // The deadline (120 s) lies beyond the script's 60 s: a daemon that waited for it instead
   // of the stop would still be running then, and be killed.
-  const FrozenServerRun run = listen_to_frozen_server("--stop-after 2", "--device-timeout 120");
+  const HungDeviceRun run = listen_with_hung_device("--stop-after 2", "--device-timeout 120");
   CHECK(run.daemon_status == "0");
   CHECK(of_type(run.events, "started").empty());
   CHECK(of_type(run.events, "error").empty());
@@ -180,7 +180,20 @@ TEST_CASE("SIGTERM during a hung open ends the daemon without waiting for the de
 
 TEST_CASE("a frozen sound server: --list-devices gives up after --device-timeout, exit 1",
           "[listen]") {
-  const FrozenServerRun run = listen_to_frozen_server("", "--list-devices --device-timeout 2");
+  const HungDeviceRun run = listen_with_hung_device("", "--list-devices --device-timeout 2");
   CHECK(run.daemon_status == "1");
   CHECK(run.events.empty());  // nothing on stdout: the reason goes to stderr
+}
+
+TEST_CASE("a stream start that hangs in the sound libraries is given up, exit 1", "[listen]") {
+  // A running server, and a preloaded stand-in that makes the first Pa_StartStream hang.
+  const HungDeviceRun run = listen_with_hung_device(
+      "--hang-first-start '" EARSHOT_HANG_FIRST_STREAM_START "'", "--device-timeout 2");
+  CHECK(run.daemon_status == "1");
+  CHECK(of_type(run.events, "started").empty());
+  const auto errors = of_type(run.events, "error");
+  REQUIRE(errors.size() == 1);
+  CHECK_THAT(
+      errors[0]["message"].get<std::string>(),
+      Contains("starting audio device 'pulse' did not finish within 2 s") && Contains("giving up"));
 }

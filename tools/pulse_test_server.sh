@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # A private PulseAudio server for scripts that run `earshot listen --device pulse` against
-# a real sound server (tests/listen_pulseaudio.sh, tests/listen_frozen_server.sh,
+# a real sound server (tests/listen_pulseaudio.sh, tests/listen_hung_device.sh,
 # tools/measure_listen_rss.sh). Sourced, not run, by a script that has `set -euo pipefail`; error messages start with that script's
 # name (pulse_script, set here from $0). The server's default source is a pipe
 # (module-pipe-source) that a feeder writes in real time; the daemon reaches it through

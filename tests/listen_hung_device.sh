@@ -1,27 +1,36 @@
 #!/usr/bin/env bash
-# Runs `earshot listen --device pulse` against a sound server that is frozen (SIGSTOP) before
-# the daemon starts: the server's socket still accepts connections but nothing answers, so
-# opening the device hangs inside the sound libraries, as it does when a sound server is
-# stuck.
+# Runs `earshot listen --device pulse` where a call into the sound libraries hangs: against a
+# sound server that is frozen (SIGSTOP) before the daemon starts (the server's socket still
+# accepts connections but nothing answers, so opening the device hangs inside the sound
+# libraries, as it does when a sound server is stuck), or, with --hang-first-start, against a
+# running server with a stand-in that makes the first start of a stream hang.
 #
-#   tests/listen_frozen_server.sh [--stop-after S] EARSHOT MODEL OUT [ARGS...]
+#   tests/listen_hung_device.sh [--stop-after S] [--hang-first-start SHIM]
+#                               EARSHOT MODEL OUT [ARGS...]
 #
 # OUT: where the daemon's JSON lines go; OUT.status gets the daemon's exit status, or
 # "killed" if it had not ended 60 s after it started (it is then killed). ARGS: more
 # `listen` flags. --stop-after S: send the daemon SIGTERM S seconds after it is ready
-# for one (its signal thread runs).
+# for one (its signal thread runs). --hang-first-start SHIM: preload SHIM
+# (hang_first_stream_start, built with the tests) into the daemon and leave the server
+# running.
 # Exits 0 when the scenario ran, whatever the daemon did (checking that is the caller's job,
 # tests/test_listen_pulseaudio.cpp); otherwise 1 with the reason on stderr.
 # Needs pulseaudio and pulseaudio-utils (tools/install_deps.sh --tests).
 set -euo pipefail
 
 stop_after_s=""
-if [ "${1:-}" = --stop-after ]; then
-  stop_after_s=$2
+preload=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --stop-after) stop_after_s=$2 ;;
+    --hang-first-start) preload=$2 ;;
+    *) break ;;
+  esac
   shift 2
-fi
+done
 if [ $# -lt 3 ]; then
-  sed -n '2,15p' "$0" >&2
+  sed -n '2,20p' "$0" >&2
   exit 2
 fi
 earshot=$1 model=$2 out=$3
@@ -30,16 +39,21 @@ shift 3
 # shellcheck source=SCRIPTDIR/../tools/pulse_test_server.sh
 source "$(dirname "$0")/../tools/pulse_test_server.sh"
 require_tools pulseaudio pactl
-setup_private_server earshot-frozen
+setup_private_server earshot-hung
 use_sound_library_sanitizer_settings
+# A preloaded library comes before the sanitizer's runtime, which ASan would refuse.
+[ -z "$preload" ] || export ASAN_OPTIONS="$ASAN_OPTIONS:verify_asan_link_order=0"
 
 start_server
-frozen_server=$server_pid
-kill -STOP "$frozen_server"
-# A stopped process cannot end: let it go on before the clean-up stops it.
-trap 'kill -CONT "$frozen_server" 2>/dev/null || true; cleanup' EXIT
+if [ -z "$preload" ]; then
+  frozen_server=$server_pid
+  kill -STOP "$frozen_server"
+  # A stopped process cannot end: let it go on before the clean-up stops it.
+  trap 'kill -CONT "$frozen_server" 2>/dev/null || true; cleanup' EXIT
+fi
 
-"$earshot" listen --model "$model" --device pulse --status-every 0 "$@" >"$out" &
+env ${preload:+LD_PRELOAD="$preload"} "$earshot" listen --model "$model" --device pulse \
+  --status-every 0 "$@" >"$out" &
 daemon_pid=$!
 if [ -n "$stop_after_s" ]; then
   # The daemon blocks SIGTERM once its signal thread runs (after loading the model); a SIGTERM
