@@ -148,22 +148,26 @@ HungDeviceRun listen_with_hung_device(const std::string& script_options,
   return {read_events(out), daemon_status};
 }
 
+// What a daemon that gave up on a hung call must show: exit 1, never "started", one error
+// line about `what`, and a final status line.
+void check_given_up(const HungDeviceRun& run, const std::string& what) {
+  CHECK(run.daemon_status == "1");
+  CHECK(of_type(run.events, "started").empty());
+  const auto errors = of_type(run.events, "error");
+  REQUIRE(errors.size() == 1);
+  CHECK_THAT(errors[0]["message"].get<std::string>(),
+             Contains(what + " did not finish within 2 s") && Contains("giving up"));
+  REQUIRE_FALSE(run.events.empty());
+  CHECK(run.events.back()["type"] == "status");
+  CHECK(run.events.back()["final"] == true);
+}
+
 }  // namespace
 
 TEST_CASE("a frozen sound server: the hung open is given up after --device-timeout, exit 1",
           "[listen]") {
   // Before the deadline existed the daemon waited in the open for ever, deaf to SIGTERM.
-  const HungDeviceRun run = listen_with_hung_device("", "--device-timeout 2");
-  CHECK(run.daemon_status == "1");
-  CHECK(of_type(run.events, "started").empty());
-  const auto errors = of_type(run.events, "error");
-  REQUIRE(errors.size() == 1);
-  CHECK_THAT(
-      errors[0]["message"].get<std::string>(),
-      Contains("opening audio device 'pulse' did not finish within 2 s") && Contains("giving up"));
-  REQUIRE_FALSE(run.events.empty());
-  CHECK(run.events.back()["type"] == "status");
-  CHECK(run.events.back()["final"] == true);
+  check_given_up(listen_with_hung_device("", "--device-timeout 2"), "opening audio device 'pulse'");
 }
 
 TEST_CASE("SIGTERM during a hung open ends the daemon without waiting for the deadline",
@@ -187,13 +191,7 @@ TEST_CASE("a frozen sound server: --list-devices gives up after --device-timeout
 
 TEST_CASE("a stream start that hangs in the sound libraries is given up, exit 1", "[listen]") {
   // A running server, and a preloaded stand-in that makes the first Pa_StartStream hang.
-  const HungDeviceRun run = listen_with_hung_device(
-      "--hang-first-start '" EARSHOT_HANG_FIRST_STREAM_START "'", "--device-timeout 2");
-  CHECK(run.daemon_status == "1");
-  CHECK(of_type(run.events, "started").empty());
-  const auto errors = of_type(run.events, "error");
-  REQUIRE(errors.size() == 1);
-  CHECK_THAT(
-      errors[0]["message"].get<std::string>(),
-      Contains("starting audio device 'pulse' did not finish within 2 s") && Contains("giving up"));
+  check_given_up(listen_with_hung_device("--hang-first-start '" EARSHOT_HANG_FIRST_STREAM_START "'",
+                                         "--device-timeout 2"),
+                 "starting audio device 'pulse'");
 }
