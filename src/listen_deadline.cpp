@@ -20,11 +20,11 @@ bool finish_within(std::chrono::duration<double> limit, std::function<void()> wo
   using Clock = std::chrono::steady_clock;
   const Clock::time_point deadline =
       Clock::now() + std::chrono::duration_cast<Clock::duration>(limit);
+  const Clock::duration step = std::max(std::chrono::duration_cast<Clock::duration>(poll),
+                                        Clock::duration(std::chrono::milliseconds(1)));
   bool ready = false;
   do {
     const Clock::duration left = std::max(deadline - Clock::now(), Clock::duration::zero());
-    const auto step = std::max(std::chrono::duration_cast<Clock::duration>(poll),
-                               Clock::duration(std::chrono::milliseconds(1)));
     ready = finished.wait_for(std::min(left, step)) == std::future_status::ready;
   } while (!ready && Clock::now() < deadline && !give_up());
   if (!ready) {
