@@ -26,16 +26,18 @@ struct LiveCapture {
   }
 };
 
-// Closes `live` (a stream and its session) on a helper thread that owns it. Returns false,
-// after reporting it, if that does not finish within the timeout: the helper then keeps it,
-// stuck, for good.
+// Closes `live` (a stream and its session, or what an open left of them) on a helper thread
+// that shares it. Returns false if that does not finish within the timeout: the helper then
+// keeps it, stuck, for good.
+bool close_within_deadline(std::shared_ptr<LiveCapture> live, const SupervisorSettings& settings) {
+  if (live->stream) live->stream->stop_delivering();
+  return finish_within(Seconds(settings.device_timeout_s), [live] { live->close(); });
+}
+
+// Closes a stream that ran; a close that hangs is reported and the stream abandoned (false).
 bool close_or_abandon(LiveCapture live, EventSink& sink, const SupervisorSettings& settings) {
   const std::string name = live.stream->device().name;
-  live.stream->stop_delivering();
-  auto owned = std::make_shared<LiveCapture>(std::move(live));
-  if (finish_within(Seconds(settings.device_timeout_s), [owned] { owned->close(); })) {
-    return true;
-  }
+  if (close_within_deadline(std::make_shared<LiveCapture>(std::move(live)), settings)) return true;
   sink.error(fmt::format(
       "closing audio device '{}' did not finish within {} s (the sound library hung in it); "
       "the stream is abandoned",
@@ -84,12 +86,12 @@ OpenEnd report_unfinished(CallEnd end, const std::string& what, EventSink& sink,
   return OpenEnd::kHung;
 }
 
-// Opens the device (a PortAudio session, the device scan, the stream), lets the worker adopt
-// the stream's format, and starts it, into `started`. The calls into the sound libraries run
-// with the deadline. Throws earshot::Error when the device cannot be opened or started.
-OpenEnd open_and_start(const std::string& device_spec, CaptureBuffer& capture, StopToken& stop,
-                       EventSink& sink, const SupervisorSettings& settings, LiveCapture& started) {
-  auto live = std::make_shared<LiveCapture>();
+// Opens the device (a PortAudio session, the device scan, the stream) into `live`, lets the
+// worker adopt the stream's format, and starts it. The calls into the sound libraries run with
+// the deadline. Throws earshot::Error when the device cannot be opened or started.
+OpenEnd try_open_and_start(const std::shared_ptr<LiveCapture>& live, const std::string& device_spec,
+                           CaptureBuffer& capture, StopToken& stop, EventSink& sink,
+                           const SupervisorSettings& settings) {
   const CallEnd opened = call_with_deadline(
       live,
       [device_spec, &capture](LiveCapture& opening) {
@@ -121,8 +123,28 @@ OpenEnd open_and_start(const std::string& device_spec, CaptureBuffer& capture, S
     const std::string what = fmt::format("starting audio device '{}'", live->stream->device().name);
     return report_unfinished(running, what, sink, settings);
   }
-  started = std::move(*live);
   return OpenEnd::kStarted;
+}
+
+// try_open_and_start() into `started`. When the open or the start fails with an error, what
+// it left open (a session, perhaps a stream) is closed with the deadline too before the error
+// goes on (a failing start can come with a dying sound server, whose close can hang); should
+// that close hang, the failure is reported and supervision gives up as for a hung open.
+OpenEnd open_and_start(const std::string& device_spec, CaptureBuffer& capture, StopToken& stop,
+                       EventSink& sink, const SupervisorSettings& settings, LiveCapture& started) {
+  auto live = std::make_shared<LiveCapture>();
+  try {
+    const OpenEnd end = try_open_and_start(live, device_spec, capture, stop, sink, settings);
+    if (end == OpenEnd::kStarted) started = std::move(*live);
+    return end;
+  } catch (const Error& failure) {
+    if (close_within_deadline(live, settings)) throw;
+    sink.error(fmt::format(
+        "{}; closing what was opened did not finish within {} s (the sound library hung in it); "
+        "giving up",
+        failure.what(), settings.device_timeout_s));
+    return OpenEnd::kHung;
+  }
 }
 
 // Why the running stream should be considered lost, or empty.

@@ -2,18 +2,19 @@
 # Runs `earshot listen --device pulse` where a call into the sound libraries hangs: against a
 # sound server that is frozen (SIGSTOP) before the daemon starts (the server's socket still
 # accepts connections but nothing answers, so opening the device hangs inside the sound
-# libraries, as it does when a sound server is stuck), or, with --hang-first-start, against a
-# running server with a stand-in that makes the first start of a stream hang.
+# libraries, as it does when a sound server is stuck), or, with --preload, against a running
+# server with stand-ins that break PortAudio calls (a start that hangs, or one that fails
+# and then a close that hangs).
 #
-#   tests/listen_hung_device.sh [--stop-after S] [--hang-first-start SHIM]
+#   tests/listen_hung_device.sh [--stop-after S] [--preload 'SHIM...']
 #                               EARSHOT MODEL OUT [ARGS...]
 #
 # OUT: where the daemon's JSON lines go; OUT.status gets the daemon's exit status, or
 # "killed" if it had not ended 60 s after it started (it is then killed). ARGS: more
 # `listen` flags. --stop-after S: send the daemon SIGTERM S seconds after it is ready
-# for one (its signal thread runs). --hang-first-start SHIM: preload SHIM
-# (hang_first_stream_start, built with the tests) into the daemon and leave the server
-# running.
+# for one (its signal thread runs). --preload 'SHIM...': preload these stand-ins
+# (tests/support/break_first_call.c, built with the tests; several separated by spaces)
+# into the daemon and leave the server running.
 # Exits 0 when the scenario ran, whatever the daemon did (checking that is the caller's job,
 # tests/test_listen_pulseaudio.cpp); otherwise 1 with the reason on stderr.
 # Needs pulseaudio and pulseaudio-utils (tools/install_deps.sh --tests).
@@ -24,13 +25,13 @@ preload=""
 while [ $# -gt 0 ]; do
   case $1 in
     --stop-after) stop_after_s=$2 ;;
-    --hang-first-start) preload=$2 ;;
+    --preload) preload=$2 ;;
     *) break ;;
   esac
   shift 2
 done
 if [ $# -lt 3 ]; then
-  sed -n '2,20p' "$0" >&2
+  sed -n '2,21p' "$0" >&2
   exit 2
 fi
 earshot=$1 model=$2 out=$3
@@ -52,7 +53,7 @@ if [ -z "$preload" ]; then
   trap 'kill -CONT "$frozen_server" 2>/dev/null || true; cleanup' EXIT
 fi
 
-env ${preload:+LD_PRELOAD="$preload"} "$earshot" listen --model "$model" --device pulse \
+env ${preload:+"LD_PRELOAD=$preload"} "$earshot" listen --model "$model" --device pulse \
   --status-every 0 "$@" >"$out" &
 daemon_pid=$!
 if [ -n "$stop_after_s" ]; then

@@ -1,7 +1,7 @@
 // `earshot listen` against a real sound server: tests/listen_pulseaudio.sh starts a private
 // PulseAudio, plays a recording of tone bursts into its default source and captures it with
 // the daemon through PortAudio's ALSA backend; tests/listen_hung_device.sh freezes one, or
-// makes the start of a stream hang. Not skipped anywhere: CI installs the server
+// breaks the start of a stream. Not skipped anywhere: CI installs the server
 // (tools/install_deps.sh --tests), and a missing one fails the test.
 #include <sys/wait.h>
 
@@ -149,14 +149,15 @@ HungDeviceRun listen_with_hung_device(const std::string& script_options,
 }
 
 // What a daemon that gave up on a hung call must show: exit 1, never "started", one error
-// line about `what`, and a final status line.
-void check_given_up(const HungDeviceRun& run, const std::string& what) {
+// line saying what hung (`what_hung`, which did not finish within the 2 s deadline), and a
+// final status line.
+void check_given_up(const HungDeviceRun& run, const std::string& what_hung) {
   CHECK(run.daemon_status == "1");
   CHECK(of_type(run.events, "started").empty());
   const auto errors = of_type(run.events, "error");
   REQUIRE(errors.size() == 1);
   CHECK_THAT(errors[0]["message"].get<std::string>(),
-             Contains(what + " did not finish within 2 s") && Contains("giving up"));
+             Contains(what_hung + " did not finish within 2 s") && Contains("giving up"));
   REQUIRE_FALSE(run.events.empty());
   CHECK(run.events.back()["type"] == "status");
   CHECK(run.events.back()["final"] == true);
@@ -191,7 +192,20 @@ TEST_CASE("a frozen sound server: --list-devices gives up after --device-timeout
 
 TEST_CASE("a stream start that hangs in the sound libraries is given up, exit 1", "[listen]") {
   // A running server, and a preloaded stand-in that makes the first Pa_StartStream hang.
-  check_given_up(listen_with_hung_device("--hang-first-start '" EARSHOT_HANG_FIRST_STREAM_START "'",
+  check_given_up(listen_with_hung_device("--preload '" EARSHOT_HANG_FIRST_STREAM_START "'",
                                          "--device-timeout 2"),
                  "starting audio device 'pulse'");
+}
+
+TEST_CASE("a stream start that fails, and whose close then hangs, is given up, exit 1",
+          "[listen]") {
+  // Stand-ins make the first Pa_StartStream fail and the first Pa_AbortStream (the close of
+  // the stream that did not start) hang. Before this close had a deadline, the daemon waited
+  // in it for ever.
+  const HungDeviceRun run = listen_with_hung_device("--preload '" EARSHOT_FAIL_FIRST_STREAM_START
+                                                    " " EARSHOT_HANG_FIRST_STREAM_ABORT "'",
+                                                    "--device-timeout 2");
+  check_given_up(run, "closing what was opened");
+  CHECK_THAT(of_type(run.events, "error")[0]["message"].get<std::string>(),
+             Contains("cannot start capture on 'pulse'"));
 }

@@ -4,20 +4,20 @@
 // back or a stop is requested. Meanwhile the worker simply sees no audio.
 //
 // Opening a stream (with its PortAudio session and device scan), starting it, and closing a
-// stream that ran, each run on a helper thread with a deadline (device_timeout_s), because
-// those calls can hang: a frozen sound server (stopped, or stuck) makes opening wait for
-// ever, and when a sound server dies the libraries can deadlock in the stream's own thread
-// (libpulse and ALSA's pulse plugin do, now and then), so that closing it never returns. A
-// call stuck past the deadline is abandoned to its helper with the stream and session:
+// stream (one that ran, or what a failed open or start left) each run on a helper thread
+// with a deadline (device_timeout_s), because those calls can hang: a frozen sound server
+// (stopped, or stuck) makes opening wait for ever, and when a sound server dies the libraries
+// can deadlock in the stream's own thread (libpulse and ALSA's pulse plugin do, now and
+// then), so that closing it never returns. A call stuck past the deadline is abandoned to
+// its helper with the stream and session:
 //   - a close: the device is opened afresh as for any loss (a new stream gets its own
 //     connection to the sound server). The stuck thread waits inside libpulse on its own
 //     stream, which the tests show a new session can live beside;
-//   - an open or a start: supervision gives up (kDeviceHung). Such a call may hang anywhere
-//     in PortAudio, its initialisation included, and PortAudio promises nothing to a second
-//     thread meanwhile. The daemon then exits 1 so that whatever runs it (systemd's
-//     Restart=on-failure) can start it afresh.
-// A stop request ends the wait for an open or a start at once. Not covered: the clean-up
-// after an open or a start that fails with an error (it closes on the calling thread).
+//   - an open or a start, or the close after one that failed: supervision gives up
+//     (kDeviceHung). Such a call may hang anywhere in PortAudio, its initialisation
+//     included, and PortAudio promises nothing to a second thread meanwhile. The daemon then
+//     exits 1 so that whatever runs it (systemd's Restart=on-failure) can start it afresh.
+// A stop request ends the wait for an open or a start at once.
 //
 // Start-up is stricter than recovery: if no matching device can be opened at the start,
 // supervise() throws and the daemon exits 1, because a wrong --device or a machine without
@@ -65,7 +65,7 @@ struct SupervisorSettings {
 enum class SupervisionEnd {
   kStopped,            // a stop was requested, every stream closed
   kStoppedAbandoning,  // a stop was requested; a stream had been abandoned on the way
-  kDeviceHung,         // opening or starting a stream hung: reported, abandoned, given up
+  kDeviceHung,         // opening or starting a stream (or closing a failed one) hung: given up
 };
 
 // Runs until `stop` is requested, or an open or a start hangs, in the calling thread.
