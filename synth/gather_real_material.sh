@@ -26,7 +26,8 @@
 #     megaglest's animal calls and water, tuxpaint's tool sounds (events).
 #   Made here with sox: babble (several real speech streams mixed; --babble N files of 30 s,
 #     default 12) and coloured noise, hum and fan-like noise (30 s each).
-# Deterministic for a seed. --max-per-set N keeps the first N clips of each set (by name).
+# Deterministic for a seed. --max-per-set N keeps N clips of each set, spread evenly over its
+# files in name order (so a capped set still has all its languages and speakers).
 set -euo pipefail
 
 usage() {
@@ -84,12 +85,18 @@ convert_background() { # source, destination
   sox -R -q "$1" -r 16000 -c 1 -b 16 "$2" repeat "$repeats" 2>/dev/null || rm -f "$2"
 }
 
+# --worker KIND SOURCE DESTINATION [KIND SOURCE DESTINATION ...]: several files per worker,
+# since starting one costs about as much as converting a short clip.
 if [[ ${1:-} == --worker ]]; then
-  case $2 in
-    speech) convert_speech "$3" "$4" ;;
-    event) convert_event "$3" "$4" ;;
-    background) convert_background "$3" "$4" ;;
-  esac
+  shift
+  while (($# >= 3)); do
+    case $1 in
+      speech) convert_speech "$2" "$3" ;;
+      event) convert_event "$2" "$3" ;;
+      background) convert_background "$2" "$3" ;;
+    esac
+    shift 3
+  done
   exit 0
 fi
 
@@ -134,9 +141,19 @@ event_rows=()      # destination <TAB> set <TAB> licence <TAB> source
 
 add_set_licence() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$licences_file"; }
 
-# A sorted list of files (optionally capped), one per line.
+# Sorted lines in, at most --max-per-set of them out, evenly spaced (the first N would be one
+# language of ktuberling, whose names start with the language).
+spread_cap() {
+  awk -v keep="$max_per_set" '{ line[NR] = $0 }
+    END {
+      if (keep <= 0 || NR <= keep) { for (i = 1; i <= NR; i++) print line[i]; exit }
+      for (i = 0; i < keep; i++) print line[int(i * NR / keep) + 1]
+    }'
+}
+
+# A sorted list of files (capped by --max-per-set), one per line.
 list_files() { # directory, find name pattern
-  find "$1" -type f -name "$2" | LC_ALL=C sort | if ((max_per_set > 0)); then head -n "$max_per_set"; else cat; fi
+  find "$1" -type f -name "$2" | LC_ALL=C sort | spread_cap
 }
 
 queue_speech() { # set, speaker, licence, source[, file name]
@@ -263,10 +280,7 @@ gather_debian() {
       continue
     fi
     set="debian_$package"
-    local count=0
     while IFS= read -r file; do
-      if ((max_per_set > 0 && count >= max_per_set)); then break; fi
-      count=$((count + 1))
       clip_name "$file" "$name_parts"
       name=$REPLY
       case $kind in
@@ -274,7 +288,7 @@ gather_debian() {
         event) queue_event "$set" "$licence (/usr/share/doc/$package/copyright)" "$file" "$name" ;;
         *) queue_background "$set" "$licence (/usr/share/doc/$package/copyright)" "$file" "$name" ;;
       esac
-    done < <(dpkg -L "$package" | grep -E "$pattern" | LC_ALL=C sort)
+    done < <(dpkg -L "$package" | grep -E "$pattern" | LC_ALL=C sort | spread_cap)
     add_set_licence "$set" "$kind" "$licence" "Debian package $package, /usr/share/doc/$package/copyright"
   done <<<"$debian_sets"
 }
@@ -352,7 +366,7 @@ make_generated_noise() {
 gather_shared
 gather_debian
 note "converting $(($(tr -cd '\0' <"$jobs_file" | wc -c) / 3)) files with $jobs workers"
-xargs -0 -n 3 -P "$jobs" bash "$0" --worker <"$jobs_file"
+xargs -0 -n $((3 * 16)) -P "$jobs" bash "$0" --worker <"$jobs_file"
 make_babble
 make_generated_noise
 
