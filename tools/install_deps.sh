@@ -22,6 +22,7 @@ test_packages=(
   scratch # its sound events, for the make_model.sh test
   praat   # synth/make_pseudo_speakers.sh's test
   ktuberling-data klettres-data tuxpaint-data # synth/gather_real_material.sh's test
+  lld     # links the sanitizer builds of tools/test.sh faster than GNU ld
 )
 data_packages=(
   espeak-ng sox libsox-fmt-all flite

@@ -27,16 +27,20 @@ build_targets=()
 configure_and_build build -DCMAKE_UNITY_BUILD=ON
 ctest --test-dir build --output-on-failure -j"$jobs"
 
+# The sanitizer builds link with lld: their executables are large (test_listen 72 MB) and GNU
+# ld took 2.2 s for it, lld 0.9 s.
+lld=-DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld
+
 stage "ASan + UBSan build: all tests but the data scripts"
 build_targets=(--target earshot_tests)
-configure_and_build build-asan -DEARSHOT_SANITIZE=address,undefined -DCMAKE_UNITY_BUILD=ON
+configure_and_build build-asan -DEARSHOT_SANITIZE=address,undefined -DCMAKE_UNITY_BUILD=ON "$lld"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   LSAN_OPTIONS="suppressions=$PWD/tools/lsan.supp" \
   ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE script
 
 stage "TSan build: concurrency tests"
 build_targets=(--target earshot_concurrency_tests)
-configure_and_build build-tsan -DEARSHOT_SANITIZE=thread
+configure_and_build build-tsan -DEARSHOT_SANITIZE=thread "$lld"
 TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tools/tsan.supp" ctest --test-dir build-tsan --output-on-failure \
   -j"$jobs" -L concurrency
 stage "all stages passed"
