@@ -84,6 +84,9 @@ std::string model_card_markdown(const Model& model, const std::string& model_nam
       "interpolated on the threshold sweep.\n\n",
       kHitToleranceAfter_s);
   card += results_table(results);
+  card += "\nDetection latency after the end of the word, at the default threshold:\n\n";
+  for (const ConditionResult& r : results)
+    card += fmt::format("- {}: {}\n", r.name, latency_text(r.latency_at_default));
   card += "\nConditions:\n\n";
   for (const auto& [key, value] : context.items()) {
     card += fmt::format("- {}: `{}`\n", key, json_value_text(value));

@@ -1,7 +1,10 @@
 // The threshold sweep: from stored probabilities to miss rate and false accepts per hour.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 
 #include "earshot/eval.hpp"
 
@@ -36,10 +39,18 @@ bool in_hit_window(double time_s, const TriggerSpan& trigger) {
   return time_s >= trigger.start_s && time_s <= trigger.end_s + kHitToleranceAfter_s;
 }
 
+// The first detection in the trigger word's window, if any (detection times are in order).
+std::optional<double> first_hit(const TriggerSpan& trigger,
+                                const std::vector<double>& detection_times_s) {
+  const auto hit =
+      std::ranges::find_if(detection_times_s, [&](double t) { return in_hit_window(t, trigger); });
+  if (hit == detection_times_s.end()) return std::nullopt;
+  return *hit;
+}
+
 // A trigger word is hit when some detection falls in its window.
 bool is_hit(const TriggerSpan& trigger, const std::vector<double>& detection_times_s) {
-  return std::any_of(detection_times_s.begin(), detection_times_s.end(),
-                     [&](double t) { return in_hit_window(t, trigger); });
+  return first_hit(trigger, detection_times_s).has_value();
 }
 
 // A detection is a false accept when it falls in no trigger word's window.
@@ -99,6 +110,44 @@ std::string word_fired_on(const ScoredStream& stream, double time_s) {
 }
 
 }  // namespace
+
+namespace {
+
+// The q-quantile of sorted `values`, linearly interpolated between ranks.
+double quantile(const std::vector<double>& values, double q) {
+  const double rank = q * static_cast<double>(values.size() - 1);
+  const auto below = static_cast<std::size_t>(std::floor(rank));
+  const std::size_t above = std::min(below + 1, values.size() - 1);
+  return values[below] + (rank - std::floor(rank)) * (values[above] - values[below]);
+}
+
+}  // namespace
+
+DetectionLatency detection_latency(const std::vector<ScoredStream>& streams, float threshold,
+                                   const DetectionTiming& timing) {
+  std::vector<double> latencies_s;
+  for (const ScoredStream& stream : streams) {
+    const std::vector<double> times = detection_times(stream.probabilities, threshold, timing);
+    for (const TriggerSpan& trigger : stream.triggers) {
+      if (const auto fired_s = first_hit(trigger, times)) {
+        latencies_s.push_back(*fired_s - trigger.end_s);
+      }
+    }
+  }
+  DetectionLatency latency;
+  latency.hits = latencies_s.size();
+  if (latencies_s.empty()) return latency;
+  std::ranges::sort(latencies_s);
+  latency.median_s = quantile(latencies_s, 0.5);
+  latency.p90_s = quantile(latencies_s, 0.9);
+  return latency;
+}
+
+std::string latency_text(const DetectionLatency& latency) {
+  if (latency.hits == 0) return "no word detected";
+  return fmt::format("median {:.0f} ms, 90 % within {:.0f} ms, over {} words",
+                     1000 * latency.median_s, 1000 * latency.p90_s, latency.hits);
+}
 
 std::vector<VoiceMisses> misses_by_voice(const std::vector<ScoredStream>& streams, float threshold,
                                          const DetectionTiming& timing) {

@@ -46,6 +46,10 @@ nlohmann::json by_voice_json(const ConditionResult& result) {
   return voices;
 }
 
+nlohmann::json latency_json(const DetectionLatency& latency) {
+  return {{"hits", latency.hits}, {"median", latency.median_s}, {"p90", latency.p90_s}};
+}
+
 }  // namespace
 
 nlohmann::json summary_json(const std::vector<ConditionResult>& results,
@@ -63,6 +67,10 @@ nlohmann::json summary_json(const std::vector<ConditionResult>& results,
                                 {"at_default_threshold", point_json(result.at_default_threshold)}};
     if (result.has_snr) condition["snr_db"] = result.snr_db;
     condition["by_voice"] = by_voice_json(result);
+    condition["latency_after_word_end_s"] = {
+        {"at_default_threshold", latency_json(result.latency_at_default)},
+        {"at_" + fa_key(kPerVoiceFaPerHour) + "_fa_per_hour",
+         latency_json(result.latency_at_per_voice_fa)}};
     conditions.push_back(condition);
   }
   return {{"context", context}, {"conditions", conditions}};
@@ -197,6 +205,10 @@ std::string summary_table(const std::vector<ConditionResult>& results) {
       table += fmt::format("  {} {}/{}", voice.voice.empty() ? "(unknown)" : voice.voice,
                            voice.misses, voice.triggers);
     table += "\n";
+  }
+  for (const ConditionResult& r : results) {
+    table += fmt::format("{} detection latency after the word's end: {} (default threshold)\n",
+                         r.name, latency_text(r.latency_at_default));
   }
   for (const ConditionResult& r : results)
     table += few_false_accepts_note(r);

@@ -55,6 +55,9 @@ ConditionResult summarise(std::string name, const std::vector<ScoredStream>& str
   result.threshold_at_per_voice_fa = threshold_for_fa_per_hour(result.curve, kPerVoiceFaPerHour);
   result.by_voice_at_per_voice_fa =
       misses_by_voice(streams, result.threshold_at_per_voice_fa, timing);
+  result.latency_at_default = detection_latency(streams, timing.post.threshold, timing);
+  result.latency_at_per_voice_fa =
+      detection_latency(streams, result.threshold_at_per_voice_fa, timing);
   return result;
 }
 

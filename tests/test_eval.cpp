@@ -149,6 +149,34 @@ TEST_CASE("misses are counted per voice, so a voice the model cannot hear stands
   CHECK((voices[1].triggers == 1 && voices[1].misses == 1));
 }
 
+TEST_CASE("detection latency is the first detection in each hit window minus the word's end",
+          "[eval]") {
+  // Words ending at 10.6, 20.6 and 40.6 s; runs at steps 105, 205 and 407 fire on steps 106,
+  // 206 and 408, available at 10.8, 20.8 and 41.0 s: 0.2, 0.2 and 0.4 s after the ends. The
+  // word at 30 s is missed and counts in no latency.
+  const ScoredStream stream =
+      stream_with_peaks({105, 205, 407}, 0.9f,
+                        {{10.0, 10.6, ""}, {20.0, 20.6, ""}, {30.0, 30.6, ""}, {40.0, 40.6, ""}});
+  const DetectionLatency latency = detection_latency({stream}, 0.5f, simple_timing());
+  CHECK(latency.hits == 3);
+  CHECK(latency.median_s == Approx(0.2));
+  // The 0.9 quantile of {0.2, 0.2, 0.4}: rank 1.8, 80 % of the way from 0.2 to 0.4.
+  CHECK(latency.p90_s == Approx(0.36));
+  CHECK(latency_text(latency) == "median 200 ms, 90 % within 360 ms, over 3 words");
+  const DetectionLatency none = detection_latency({stream}, 0.95f, simple_timing());
+  CHECK(none.hits == 0);
+  CHECK(latency_text(none) == "no word detected");
+}
+
+TEST_CASE("a detection before the word's end has a negative latency", "[eval]") {
+  // The run at step 100 fires at 10.3 s, 0.3 s before the word (10.0-10.6 s) ends.
+  const ScoredStream stream = stream_with_peaks({100}, 0.9f, {TriggerSpan{10.0, 10.6, ""}});
+  const DetectionLatency latency = detection_latency({stream}, 0.5f, simple_timing());
+  REQUIRE(latency.hits == 1);
+  CHECK(latency.median_s == Approx(-0.3));
+  CHECK(latency.p90_s == Approx(-0.3));
+}
+
 TEST_CASE("the sweep covers the threshold range in increasing order", "[eval]") {
   const std::vector<float> thresholds = sweep_thresholds(241);
   REQUIRE(thresholds.size() == 241);
@@ -318,6 +346,12 @@ TEST_CASE("earshot eval writes its report and reproduces its numbers from the sa
   CHECK(json["conditions"][0]["by_voice"][0]["voice"] == "");
   CHECK(json["conditions"][0]["by_voice"][0]["triggers"] == 4);
   CHECK(json["conditions"][0]["by_voice"][0].contains("misses_at_0.5_fa_per_hour"));
+  const nlohmann::json& latency = json["conditions"][0]["latency_after_word_end_s"];
+  CHECK(latency["at_default_threshold"]["hits"] ==
+        4 - json["conditions"][0]["at_default_threshold"]["misses"].get<int>());
+  CHECK(latency["at_0.5_fa_per_hour"].contains("median"));
+  CHECK(read_text(dir / "stdout.txt").find("snr_10db detection latency after the word's end: ") !=
+        std::string::npos);
   CHECK(read_text(dir / "first" / "det_curve.svg").find("<svg") == 0);
   CHECK(read_text(dir / "first" / "false_accepts.tsv")
             .starts_with("condition\tstream\ttime_s\tpeak_probability\tfired_on\tnoise\n"));

@@ -94,6 +94,21 @@ struct VoiceMisses {
 std::vector<VoiceMisses> misses_by_voice(const std::vector<ScoredStream>& streams, float threshold,
                                          const DetectionTiming& timing);
 
+// How long after the end of each trigger word the detector fired on it: for every word hit,
+// its first detection in the hit window minus the word's end (negative when it fired before
+// the word ended). Quantiles interpolate linearly between ranks; all 0 when nothing was hit.
+struct DetectionLatency {
+  std::size_t hits = 0;
+  double median_s = 0;
+  double p90_s = 0;  // 90 % of the hit words were detected within this
+};
+
+DetectionLatency detection_latency(const std::vector<ScoredStream>& streams, float threshold,
+                                   const DetectionTiming& timing);
+
+// "median 156 ms, 90 % within 210 ms, over 402 words", or "no word detected".
+std::string latency_text(const DetectionLatency& latency);
+
 // A detection outside every trigger's hit window, and what it fired on.
 struct FalseAccept {
   std::string stream;
@@ -278,6 +293,9 @@ struct ConditionResult {
   std::vector<VoiceMisses> by_voice_at_default;
   float threshold_at_per_voice_fa = 0;
   std::vector<VoiceMisses> by_voice_at_per_voice_fa;
+  // Detection latency at the same two thresholds.
+  DetectionLatency latency_at_default;
+  DetectionLatency latency_at_per_voice_fa;
   std::vector<SavedFalseAccept> saved_false_accepts;  // clips written, when asked for
 };
 
