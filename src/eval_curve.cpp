@@ -109,10 +109,6 @@ std::string word_fired_on(const ScoredStream& stream, double time_s) {
   return "";
 }
 
-}  // namespace
-
-namespace {
-
 // The q-quantile of sorted `values`, linearly interpolated between ranks.
 double quantile(const std::vector<double>& values, double q) {
   const double rank = q * static_cast<double>(values.size() - 1);
@@ -145,7 +141,7 @@ DetectionLatency detection_latency(const std::vector<ScoredStream>& streams, flo
 
 std::string latency_text(const DetectionLatency& latency) {
   if (latency.hits == 0) return "no word detected";
-  return fmt::format("median {:.0f} ms, 90 % within {:.0f} ms, over {} words",
+  return fmt::format("median {:.0f} ms, 90th percentile {:.0f} ms, over {} words",
                      1000 * latency.median_s, 1000 * latency.p90_s, latency.hits);
 }
 

@@ -26,18 +26,16 @@ struct LiveCapture {
   }
 };
 
-// Closes `live` (a stream and its session, or what an open left of them) on a helper thread
-// that shares it. Returns false if that does not finish within the timeout: the helper then
-// keeps it, stuck, for good.
-bool close_within_deadline(std::shared_ptr<LiveCapture> live, const SupervisorSettings& settings) {
-  if (live->stream) live->stream->stop_delivering();
-  return finish_within(Seconds(settings.device_timeout_s), [live] { live->close(); });
-}
-
-// Closes a stream that ran; a close that hangs is reported and the stream abandoned (false).
+// Closes `live` (a stream and its session) on a helper thread that owns it. Returns false,
+// after reporting it, if that does not finish within the timeout: the helper then keeps it,
+// stuck, for good.
 bool close_or_abandon(LiveCapture live, EventSink& sink, const SupervisorSettings& settings) {
   const std::string name = live.stream->device().name;
-  if (close_within_deadline(std::make_shared<LiveCapture>(std::move(live)), settings)) return true;
+  live.stream->stop_delivering();
+  auto owned = std::make_shared<LiveCapture>(std::move(live));
+  if (finish_within(Seconds(settings.device_timeout_s), [owned] { owned->close(); })) {
+    return true;
+  }
   sink.error(fmt::format(
       "closing audio device '{}' did not finish within {} s (the sound library hung in it); "
       "the stream is abandoned",
@@ -68,7 +66,7 @@ enum class OpenEnd {
   kStarted,          // a stream runs
   kStopped,          // a stop was requested; nothing left open
   kAbandonedAtStop,  // a stop was requested while a call hung in the sound libraries
-  kHung,             // opening or starting hung past the deadline: reported, abandoned
+  kHung,             // opening, starting or closing a failed open hung: reported, abandoned
 };
 
 std::string device_label(const std::string& device_spec) {
@@ -129,7 +127,8 @@ OpenEnd try_open_and_start(const std::shared_ptr<LiveCapture>& live, const std::
 // try_open_and_start() into `started`. When the open or the start fails with an error, what
 // it left open (a session, perhaps a stream) is closed with the deadline too before the error
 // goes on (a failing start can come with a dying sound server, whose close can hang); should
-// that close hang, the failure is reported and supervision gives up as for a hung open.
+// that close hang, the failure is reported and supervision gives up as for a hung open, and a
+// stop ends the wait as it does for an open.
 OpenEnd open_and_start(const std::string& device_spec, CaptureBuffer& capture, StopToken& stop,
                        EventSink& sink, const SupervisorSettings& settings, LiveCapture& started) {
   auto live = std::make_shared<LiveCapture>();
@@ -138,7 +137,16 @@ OpenEnd open_and_start(const std::string& device_spec, CaptureBuffer& capture, S
     if (end == OpenEnd::kStarted) started = std::move(*live);
     return end;
   } catch (const Error& failure) {
-    if (close_within_deadline(live, settings)) throw;
+    // Every call into the sound libraries has returned here (an abandoned one returns an
+    // OpenEnd instead of throwing), so no helper still works on `live`.
+    if (live->stream) live->stream->stop_delivering();
+    const CallEnd closed = call_with_deadline(
+        live, [](LiveCapture& failed) { failed.close(); }, stop, settings);
+    if (closed == CallEnd::kReturned) throw;
+    if (closed == CallEnd::kStopped) {
+      sink.error(fmt::format("{}; stopped while closing what was opened", failure.what()));
+      return OpenEnd::kAbandonedAtStop;
+    }
     sink.error(fmt::format(
         "{}; closing what was opened did not finish within {} s (the sound library hung in it); "
         "giving up",

@@ -26,8 +26,9 @@
 #     megaglest's animal calls and water, tuxpaint's tool sounds (events).
 #   Made here with sox: babble (several real speech streams mixed; --babble N files of 30 s,
 #     default 12) and coloured noise, hum and fan-like noise (30 s each).
-# Deterministic for a seed. --max-per-set N keeps N clips of each set, spread evenly over its
-# files in name order (so a capped set still has all its languages and speakers).
+# Deterministic for a seed. --max-per-set N converts at most N files of each set, spread
+# evenly over its files in name order (so a capped set keeps most of its languages; clips
+# too short or too long are then dropped as always).
 set -euo pipefail
 
 usage() {
@@ -365,8 +366,9 @@ make_generated_noise() {
 ((install == 0)) || install_small_packages
 gather_shared
 gather_debian
-note "converting $(($(tr -cd '\0' <"$jobs_file" | wc -c) / 3)) files with $jobs workers"
-xargs -0 -n $((3 * 16)) -P "$jobs" bash "$0" --worker <"$jobs_file"
+note "converting $(($(tr -cd '\0' <"$jobs_file" | wc -c) / 3)) files with up to $jobs workers"
+# -x: a batch that would not fit a command line is an error, never a shifted triple.
+xargs -0 -x -n $((3 * 16)) -P "$jobs" bash "$0" --worker <"$jobs_file"
 make_babble
 make_generated_noise
 

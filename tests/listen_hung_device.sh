@@ -31,7 +31,7 @@ while [ $# -gt 0 ]; do
   shift 2
 done
 if [ $# -lt 3 ]; then
-  sed -n '2,21p' "$0" >&2
+  sed -n '2,20p' "$0" >&2
   exit 2
 fi
 earshot=$1 model=$2 out=$3

@@ -69,7 +69,7 @@ seconds_for() { awk -v s="$1" 'BEGIN { print s * 1.05 + 0.5 }'; }  # 5 % for the
 
 start_server
 # The daemon, through PortAudio -> ALSA "pulse" PCM -> the server's default source.
-env ${preload:+LD_PRELOAD="$preload"} "$earshot" listen --model "$model" --device pulse \
+env ${preload:+"LD_PRELOAD=$preload"} "$earshot" listen --model "$model" --device pulse \
   --status-every 0 "$@" >"$out" &
 daemon_pid=$!
 wait_for 1 started

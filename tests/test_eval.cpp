@@ -162,7 +162,7 @@ TEST_CASE("detection latency is the first detection in each hit window minus the
   CHECK(latency.median_s == Approx(0.2));
   // The 0.9 quantile of {0.2, 0.2, 0.4}: rank 1.8, 80 % of the way from 0.2 to 0.4.
   CHECK(latency.p90_s == Approx(0.36));
-  CHECK(latency_text(latency) == "median 200 ms, 90 % within 360 ms, over 3 words");
+  CHECK(latency_text(latency) == "median 200 ms, 90th percentile 360 ms, over 3 words");
   const DetectionLatency none = detection_latency({stream}, 0.95f, simple_timing());
   CHECK(none.hits == 0);
   CHECK(latency_text(none) == "no word detected");

@@ -209,3 +209,21 @@ TEST_CASE("a stream start that fails, and whose close then hangs, is given up, e
   CHECK_THAT(of_type(run.events, "error")[0]["message"].get<std::string>(),
              Contains("cannot start capture on 'pulse'"));
 }
+
+TEST_CASE("SIGTERM while the close after a failed start hangs ends the daemon at once, exit 0",
+          "[listen]") {
+  // As above, with a deadline (120 s) past the script's 60 s: only heeding the stop ends it.
+  const HungDeviceRun run =
+      listen_with_hung_device("--stop-after 2 --preload '" EARSHOT_FAIL_FIRST_STREAM_START
+                              " " EARSHOT_HANG_FIRST_STREAM_ABORT "'",
+                              "--device-timeout 120");
+  CHECK(run.daemon_status == "0");
+  CHECK(of_type(run.events, "started").empty());
+  const auto errors = of_type(run.events, "error");
+  REQUIRE(errors.size() == 1);
+  CHECK_THAT(errors[0]["message"].get<std::string>(),
+             Contains("cannot start capture on 'pulse'") &&
+                 Contains("stopped while closing what was opened"));
+  REQUIRE_FALSE(run.events.empty());
+  CHECK(run.events.back()["final"] == true);
+}

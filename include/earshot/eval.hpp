@@ -100,13 +100,13 @@ std::vector<VoiceMisses> misses_by_voice(const std::vector<ScoredStream>& stream
 struct DetectionLatency {
   std::size_t hits = 0;
   double median_s = 0;
-  double p90_s = 0;  // 90 % of the hit words were detected within this
+  double p90_s = 0;  // the 90th percentile
 };
 
 DetectionLatency detection_latency(const std::vector<ScoredStream>& streams, float threshold,
                                    const DetectionTiming& timing);
 
-// "median 156 ms, 90 % within 210 ms, over 402 words", or "no word detected".
+// "median 156 ms, 90th percentile 210 ms, over 402 words", or "no word detected".
 std::string latency_text(const DetectionLatency& latency);
 
 // A detection outside every trigger's hit window, and what it fired on.

@@ -17,10 +17,12 @@
 //     (kDeviceHung). Such a call may hang anywhere in PortAudio, its initialisation
 //     included, and PortAudio promises nothing to a second thread meanwhile. The daemon then
 //     exits 1 so that whatever runs it (systemd's Restart=on-failure) can start it afresh.
-// A stop request ends the wait for an open or a start at once.
+// A stop request ends the wait for an open, a start or the close after a failed one at once
+// (not for the close of a stream that ran).
 //
 // Start-up is stricter than recovery: if no matching device can be opened at the start,
-// supervise() throws and the daemon exits 1, because a wrong --device or a machine without
+// supervise() throws (unless closing what the failed open left then hangs: kDeviceHung) and
+// the daemon exits 1, because a wrong --device or a machine without
 // any microphone is a configuration error better shown at once. (Under systemd,
 // Restart=on-failure turns that into a slow retry too.)
 #pragma once
@@ -68,9 +70,9 @@ enum class SupervisionEnd {
   kDeviceHung,         // opening or starting a stream (or closing a failed one) hung: given up
 };
 
-// Runs until `stop` is requested, or an open or a start hangs, in the calling thread.
-// `on_started` runs each time a stream starts delivering (first start and every recovery).
-// Throws earshot::Error if the device cannot be opened at the start.
+// Runs until `stop` is requested, or an open, a start or the close after a failed one hangs,
+// in the calling thread. `on_started` runs each time a stream starts delivering (first start
+// and every recovery). Throws earshot::Error if the device cannot be opened at the start.
 [[nodiscard]] SupervisionEnd supervise_device(
     const std::string& device_spec, CaptureBuffer& capture, EventSink& sink, StopToken& stop,
     const SupervisorSettings& settings,
