@@ -168,6 +168,17 @@ TEST_CASE("detection latency is the first detection in each hit window minus the
   CHECK(latency_text(none) == "no word detected");
 }
 
+TEST_CASE("with an even number of hits the median lies halfway between the middle two", "[eval]") {
+  // Latencies 0.2, 0.2, 0.4 and 0.4 s (runs at steps 105, 205, 307 and 407).
+  const ScoredStream stream =
+      stream_with_peaks({105, 205, 307, 407}, 0.9f,
+                        {{10.0, 10.6, ""}, {20.0, 20.6, ""}, {30.0, 30.6, ""}, {40.0, 40.6, ""}});
+  const DetectionLatency latency = detection_latency({stream}, 0.5f, simple_timing());
+  REQUIRE(latency.hits == 4);
+  CHECK(latency.median_s == Approx(0.3));
+  CHECK(latency.p90_s == Approx(0.4));
+}
+
 TEST_CASE("a detection before the word's end has a negative latency", "[eval]") {
   // The run at step 100 fires at 10.3 s, 0.3 s before the word (10.0-10.6 s) ends.
   const ScoredStream stream = stream_with_peaks({100}, 0.9f, {TriggerSpan{10.0, 10.6, ""}});
