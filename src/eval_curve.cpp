@@ -145,22 +145,45 @@ std::string latency_text(const DetectionLatency& latency) {
                      1000 * latency.median_s, 1000 * latency.p90_s, latency.hits);
 }
 
-std::vector<VoiceMisses> misses_by_voice(const std::vector<ScoredStream>& streams, float threshold,
-                                         const DetectionTiming& timing) {
-  std::map<std::string, VoiceMisses> by_voice;
+namespace {
+
+// Misses at `threshold`, grouped by group_of(stream, trigger), in group-name order.
+template <typename GroupOf>
+std::vector<GroupMisses> misses_by(const std::vector<ScoredStream>& streams, float threshold,
+                                   const DetectionTiming& timing, GroupOf group_of) {
+  std::map<std::string, GroupMisses> groups;
   for (const ScoredStream& stream : streams) {
     const std::vector<double> times = detection_times(stream.probabilities, threshold, timing);
     for (const TriggerSpan& trigger : stream.triggers) {
-      VoiceMisses& voice = by_voice[trigger.voice];
-      voice.voice = trigger.voice;
-      ++voice.triggers;
-      if (!is_hit(trigger, times)) ++voice.misses;
+      const std::string& name = group_of(stream, trigger);
+      GroupMisses& group = groups[name];
+      group.group = name;
+      ++group.triggers;
+      if (!is_hit(trigger, times)) ++group.misses;
     }
   }
-  std::vector<VoiceMisses> result;
-  for (auto& [name, voice] : by_voice)
-    result.push_back(voice);
+  std::vector<GroupMisses> result;
+  for (auto& [name, group] : groups)
+    result.push_back(group);
   return result;
+}
+
+}  // namespace
+
+std::vector<GroupMisses> misses_by_voice(const std::vector<ScoredStream>& streams, float threshold,
+                                         const DetectionTiming& timing) {
+  return misses_by(streams, threshold, timing,
+                   [](const ScoredStream&, const TriggerSpan& trigger) -> const std::string& {
+                     return trigger.voice;
+                   });
+}
+
+std::vector<GroupMisses> misses_by_noise(const std::vector<ScoredStream>& streams, float threshold,
+                                         const DetectionTiming& timing) {
+  return misses_by(streams, threshold, timing,
+                   [](const ScoredStream& stream, const TriggerSpan&) -> const std::string& {
+                     return stream.noise_source;
+                   });
 }
 
 std::vector<FalseAccept> false_accepts_at(const std::vector<ScoredStream>& streams, float threshold,

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "earshot/error.hpp"
@@ -28,22 +29,45 @@ nlohmann::json point_json(const OperatingPoint& point) {
           {"fa_per_hour", point.fa_per_hour()}};
 }
 
-// Per base voice: trigger words, misses at the default threshold and at the threshold that
-// meets kPerVoiceFaPerHour.
-nlohmann::json by_voice_json(const ConditionResult& result) {
-  nlohmann::json voices = nlohmann::json::array();
-  for (std::size_t i = 0; i < result.by_voice_at_default.size(); ++i) {
-    const VoiceMisses& at_default = result.by_voice_at_default[i];
-    const VoiceMisses& at_target = result.by_voice_at_per_voice_fa[i];
-    voices.push_back(
-        {{"voice", at_default.voice},
-         {"triggers", at_default.triggers},
-         {"misses_at_default_threshold", at_default.misses},
-         {"misses_at_" + fa_key(kPerVoiceFaPerHour) + "_fa_per_hour", at_target.misses},
-         {"threshold_at_" + fa_key(kPerVoiceFaPerHour) + "_fa_per_hour",
-          result.threshold_at_per_voice_fa}});
+// Per group (base voice or noise recording, named by `key`): trigger words, misses at the
+// default threshold and at the threshold that meets kHeadlineFaPerHour.
+nlohmann::json misses_json(const std::string& key, const std::vector<GroupMisses>& at_default,
+                           const std::vector<GroupMisses>& at_headline, float headline_threshold) {
+  nlohmann::json groups = nlohmann::json::array();
+  for (std::size_t i = 0; i < at_default.size(); ++i) {
+    groups.push_back(
+        {{key, at_default[i].group},
+         {"triggers", at_default[i].triggers},
+         {"misses_at_default_threshold", at_default[i].misses},
+         {"misses_at_" + fa_key(kHeadlineFaPerHour) + "_fa_per_hour", at_headline[i].misses},
+         {"threshold_at_" + fa_key(kHeadlineFaPerHour) + "_fa_per_hour", headline_threshold}});
   }
-  return voices;
+  return groups;
+}
+
+// "snr_10db misses per voice at 0.5 FA/h (threshold 0.9350):  a 3/140  b 0/140\n", or ""
+// when there is only one group to tell apart.
+std::string misses_line(const ConditionResult& result, const std::string& per,
+                        const std::vector<GroupMisses>& groups,
+                        std::string (*display_name)(const std::string&)) {
+  if (groups.size() < 2) return "";
+  std::string line = fmt::format("{} misses per {} at {:g} FA/h (threshold {:.4f}):", result.name,
+                                 per, kHeadlineFaPerHour, result.threshold_at_headline_fa);
+  for (const GroupMisses& group : groups) {
+    line += fmt::format("  {} {}/{}", group.group.empty() ? "(unknown)" : display_name(group.group),
+                        group.misses, group.triggers);
+  }
+  return line + "\n";
+}
+
+std::string as_is(const std::string& name) {
+  return name;
+}
+
+// A noise recording by its file name alone: the table stays one readable line (summary.json
+// keeps the whole name).
+std::string file_stem(const std::string& name) {
+  return std::filesystem::path(name).stem().string();
 }
 
 nlohmann::json latency_json(const DetectionLatency& latency) {
@@ -66,11 +90,16 @@ nlohmann::json summary_json(const std::vector<ConditionResult>& results,
                                 {"miss_rate_at_fa_per_hour", miss_rates},
                                 {"at_default_threshold", point_json(result.at_default_threshold)}};
     if (result.has_snr) condition["snr_db"] = result.snr_db;
-    condition["by_voice"] = by_voice_json(result);
+    condition["by_voice"] =
+        misses_json("voice", result.by_voice_at_default, result.by_voice_at_headline_fa,
+                    result.threshold_at_headline_fa);
+    condition["by_noise"] =
+        misses_json("noise", result.by_noise_at_default, result.by_noise_at_headline_fa,
+                    result.threshold_at_headline_fa);
     condition["latency_after_word_end_s"] = {
         {"at_default_threshold", latency_json(result.latency_at_default)},
-        {"at_" + fa_key(kPerVoiceFaPerHour) + "_fa_per_hour",
-         latency_json(result.latency_at_per_voice_fa)}};
+        {"at_" + fa_key(kHeadlineFaPerHour) + "_fa_per_hour",
+         latency_json(result.latency_at_headline_fa)}};
     conditions.push_back(condition);
   }
   return {{"context", context}, {"conditions", conditions}};
@@ -196,16 +225,11 @@ std::string summary_table(const std::vector<ConditionResult>& results) {
   std::string table = line(summary_table_header());
   for (const ConditionResult& r : results)
     table += line(summary_cells(r));
-  // With several voices, which of them the misses come from.
-  for (const ConditionResult& r : results) {
-    if (r.by_voice_at_per_voice_fa.size() < 2) continue;
-    table += fmt::format("{} misses per voice at {:g} FA/h (threshold {:.4f}):", r.name,
-                         kPerVoiceFaPerHour, r.threshold_at_per_voice_fa);
-    for (const VoiceMisses& voice : r.by_voice_at_per_voice_fa)
-      table += fmt::format("  {} {}/{}", voice.voice.empty() ? "(unknown)" : voice.voice,
-                           voice.misses, voice.triggers);
-    table += "\n";
-  }
+  // With several voices or noises, which of them the misses come from.
+  for (const ConditionResult& r : results)
+    table += misses_line(r, "voice", r.by_voice_at_headline_fa, as_is);
+  for (const ConditionResult& r : results)
+    table += misses_line(r, "noise", r.by_noise_at_headline_fa, file_stem);
   for (const ConditionResult& r : results) {
     table += fmt::format("{} detection latency after the word's end: {} (default threshold)\n",
                          r.name, latency_text(r.latency_at_default));

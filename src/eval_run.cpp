@@ -51,13 +51,16 @@ ConditionResult summarise(std::string name, const std::vector<ScoredStream>& str
   result.curve = operating_curve(streams, timing, sweep_thresholds());
   result.at_default_threshold = score_at_threshold(streams, timing.post.threshold, timing);
   result.false_accepts = false_accepts_at(streams, timing.post.threshold, timing);
+  result.threshold_at_headline_fa = threshold_for_fa_per_hour(result.curve, kHeadlineFaPerHour);
   result.by_voice_at_default = misses_by_voice(streams, timing.post.threshold, timing);
-  result.threshold_at_per_voice_fa = threshold_for_fa_per_hour(result.curve, kPerVoiceFaPerHour);
-  result.by_voice_at_per_voice_fa =
-      misses_by_voice(streams, result.threshold_at_per_voice_fa, timing);
+  result.by_voice_at_headline_fa =
+      misses_by_voice(streams, result.threshold_at_headline_fa, timing);
+  result.by_noise_at_default = misses_by_noise(streams, timing.post.threshold, timing);
+  result.by_noise_at_headline_fa =
+      misses_by_noise(streams, result.threshold_at_headline_fa, timing);
   result.latency_at_default = detection_latency(streams, timing.post.threshold, timing);
-  result.latency_at_per_voice_fa =
-      detection_latency(streams, result.threshold_at_per_voice_fa, timing);
+  result.latency_at_headline_fa =
+      detection_latency(streams, result.threshold_at_headline_fa, timing);
   return result;
 }
 

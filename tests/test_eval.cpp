@@ -141,12 +141,30 @@ TEST_CASE("misses are counted per voice, so a voice the model cannot hear stands
   // Three words: voice "a" at 10 s and 40 s (both heard), voice "b" at 20 s (no peak).
   const ScoredStream stream = stream_with_peaks(
       {105, 405}, 0.9f, {{10.0, 10.6, "a"}, {20.0, 20.6, "b"}, {40.0, 40.6, "a"}});
-  const std::vector<VoiceMisses> voices = misses_by_voice({stream}, 0.5f, simple_timing());
+  const std::vector<GroupMisses> voices = misses_by_voice({stream}, 0.5f, simple_timing());
   REQUIRE(voices.size() == 2);
-  CHECK(voices[0].voice == "a");
+  CHECK(voices[0].group == "a");
   CHECK((voices[0].triggers == 2 && voices[0].misses == 0));
-  CHECK(voices[1].voice == "b");
+  CHECK(voices[1].group == "b");
   CHECK((voices[1].triggers == 1 && voices[1].misses == 1));
+}
+
+TEST_CASE("misses are counted per noise recording, so a noise that masks the word stands out",
+          "[eval]") {
+  // Over the cat, words at 10 s (heard) and 20 s (missed); over the tap, a word at 10 s (heard).
+  ScoredStream cat = stream_with_peaks({105}, 0.9f, {{10.0, 10.6, "a"}, {20.0, 20.6, "a"}});
+  cat.noise_source = "noise/cat.wav";
+  ScoredStream tap = stream_with_peaks({105}, 0.9f, {{10.0, 10.6, "a"}});
+  tap.noise_source = "noise/tap.wav";
+  const std::vector<GroupMisses> noises = misses_by_noise({tap, cat}, 0.5f, simple_timing());
+  REQUIRE(noises.size() == 2);
+  CHECK(noises[0].group == "noise/cat.wav");
+  CHECK((noises[0].triggers == 2 && noises[0].misses == 1));
+  CHECK(noises[1].group == "noise/tap.wav");
+  CHECK((noises[1].triggers == 1 && noises[1].misses == 0));
+  // Above every peak, every word is missed in both.
+  for (const GroupMisses& noise : misses_by_noise({tap, cat}, 0.95f, simple_timing()))
+    CHECK(noise.misses == noise.triggers);
 }
 
 TEST_CASE("detection latency is the first detection in each hit window minus the word's end",
@@ -333,6 +351,7 @@ TEST_CASE("earshot eval writes its report and reproduces its numbers from the sa
     write_audio(dir / "neg" / fmt::format("{}.wav", i), testing::tone_burst(0.5, 0, 0.5, 3000));
   }
   write_audio(dir / "noise" / "white.wav", white_noise(4, 3));
+  write_audio(dir / "noise" / "hiss.wav", white_noise(4, 5));
   auto run_eval = [&](const std::string& out) {
     const std::string command = fmt::format(
         "'{}' eval --model '{}' --positives '{}' --negatives '{}' --noise '{}' --snr 10 --snr 0 "
@@ -357,6 +376,17 @@ TEST_CASE("earshot eval writes its report and reproduces its numbers from the sa
   CHECK(json["conditions"][0]["by_voice"][0]["voice"] == "");
   CHECK(json["conditions"][0]["by_voice"][0]["triggers"] == 4);
   CHECK(json["conditions"][0]["by_voice"][0].contains("misses_at_0.5_fa_per_hour"));
+  // Each evaluation stream lies over one noise recording; the words are counted under it.
+  const nlohmann::json& by_noise = json["conditions"][0]["by_noise"];
+  REQUIRE(by_noise.size() == 2);
+  CHECK(by_noise[0]["noise"].get<std::string>().ends_with("hiss.wav"));
+  CHECK(by_noise[1]["noise"].get<std::string>().ends_with("white.wav"));
+  CHECK(by_noise[0]["triggers"].get<int>() + by_noise[1]["triggers"].get<int>() == 4);
+  CHECK(by_noise[0]["misses_at_default_threshold"].get<int>() +
+            by_noise[1]["misses_at_default_threshold"].get<int>() ==
+        json["conditions"][0]["at_default_threshold"]["misses"].get<int>());
+  CHECK(read_text(dir / "stdout.txt").find("snr_10db misses per noise at 0.5 FA/h") !=
+        std::string::npos);
   const nlohmann::json& latency = json["conditions"][0]["latency_after_word_end_s"];
   CHECK(latency["at_default_threshold"]["hits"] ==
         4 - json["conditions"][0]["at_default_threshold"]["misses"].get<int>());

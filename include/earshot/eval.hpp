@@ -83,15 +83,20 @@ std::vector<double> detection_times(const std::vector<float>& probabilities, flo
 OperatingPoint score_at_threshold(const std::vector<ScoredStream>& streams, float threshold,
                                   const DetectionTiming& timing);
 
-// The trigger words of one base voice and how many of them were missed.
-struct VoiceMisses {
-  std::string voice;
+// The trigger words of one group (a base voice, a noise recording) and how many of them
+// were missed.
+struct GroupMisses {
+  std::string group;
   std::size_t triggers = 0;
   std::size_t misses = 0;
 };
 
 // Misses at `threshold` per base voice, in voice-name order: which voices a model cannot hear.
-std::vector<VoiceMisses> misses_by_voice(const std::vector<ScoredStream>& streams, float threshold,
+std::vector<GroupMisses> misses_by_voice(const std::vector<ScoredStream>& streams, float threshold,
+                                         const DetectionTiming& timing);
+// Misses at `threshold` per noise recording under the words, in name order: which noises
+// mask the word. Recordings (no noise mixed in) form the group "".
+std::vector<GroupMisses> misses_by_noise(const std::vector<ScoredStream>& streams, float threshold,
                                          const DetectionTiming& timing);
 
 // How long after the end of each trigger word the detector fired on it: for every word hit,
@@ -288,18 +293,21 @@ struct ConditionResult {
   std::vector<OperatingPoint> curve;
   OperatingPoint at_default_threshold;
   std::vector<FalseAccept> false_accepts;  // at the default threshold, loudest first
-  // Per base voice of the trigger words: at the default threshold, and at the threshold
-  // that meets kPerVoiceFaPerHour on this condition (the headline operating point).
-  std::vector<VoiceMisses> by_voice_at_default;
-  float threshold_at_per_voice_fa = 0;
-  std::vector<VoiceMisses> by_voice_at_per_voice_fa;
+  // Misses per base voice of the trigger words and per noise recording under them: at the
+  // default threshold, and at the threshold that meets kHeadlineFaPerHour on this condition.
+  float threshold_at_headline_fa = 0;
+  std::vector<GroupMisses> by_voice_at_default;
+  std::vector<GroupMisses> by_voice_at_headline_fa;
+  std::vector<GroupMisses> by_noise_at_default;
+  std::vector<GroupMisses> by_noise_at_headline_fa;
   // Detection latency at the same two thresholds.
   DetectionLatency latency_at_default;
-  DetectionLatency latency_at_per_voice_fa;
+  DetectionLatency latency_at_headline_fa;
   std::vector<SavedFalseAccept> saved_false_accepts;  // clips written, when asked for
 };
 
-inline constexpr double kPerVoiceFaPerHour = 0.5;
+// The headline operating point, at which the breakdowns by voice and noise are reported.
+inline constexpr double kHeadlineFaPerHour = 0.5;
 
 // The miss rates at these FA/h are the headline figures.
 inline constexpr double kReportedFaPerHour[] = {0.1, 0.5, 1.0};
