@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <map>
 #include <optional>
 
@@ -145,6 +146,12 @@ std::string latency_text(const DetectionLatency& latency) {
                      1000 * latency.median_s, 1000 * latency.p90_s, latency.hits);
 }
 
+const std::string& noise_at(const ScoredStream& stream, double time_s) {
+  static const std::string none;
+  const auto after = std::ranges::upper_bound(stream.noise, time_s, {}, &NoiseSpan::start_s);
+  return after == stream.noise.begin() ? none : std::prev(after)->source;
+}
+
 namespace {
 
 // Misses at `threshold`, grouped by group_of(stream, trigger), in group-name order.
@@ -180,10 +187,11 @@ std::vector<GroupMisses> misses_by_voice(const std::vector<ScoredStream>& stream
 
 std::vector<GroupMisses> misses_by_noise(const std::vector<ScoredStream>& streams, float threshold,
                                          const DetectionTiming& timing) {
-  return misses_by(streams, threshold, timing,
-                   [](const ScoredStream& stream, const TriggerSpan&) -> const std::string& {
-                     return stream.noise_source;
-                   });
+  return misses_by(
+      streams, threshold, timing,
+      [](const ScoredStream& stream, const TriggerSpan& trigger) -> const std::string& {
+        return noise_at(stream, trigger.start_s);
+      });
 }
 
 std::vector<FalseAccept> false_accepts_at(const std::vector<ScoredStream>& streams, float threshold,
@@ -193,7 +201,7 @@ std::vector<FalseAccept> false_accepts_at(const std::vector<ScoredStream>& strea
     for (const double t : detection_times(stream.probabilities, threshold, timing)) {
       if (!is_false_accept(t, stream.triggers)) continue;
       accepts.push_back({stream.name, t, peak_of_run(stream.probabilities, t, threshold, timing),
-                         word_fired_on(stream, t), stream.noise_source});
+                         word_fired_on(stream, t), noise_at(stream, t)});
     }
   }
   std::stable_sort(accepts.begin(), accepts.end(), [](const FalseAccept& a, const FalseAccept& b) {

@@ -85,7 +85,7 @@ std::vector<ConditionResult> evaluate_mixtures(
       stream = score_audio(model, audio.samples, std::move(audio.triggers),
                            fmt::format("snr {:g} dB, part {}", snr_db, part));
       stream.negatives = std::move(audio.negatives);
-      stream.noise_source = std::move(audio.noise_source);
+      stream.noise = std::move(audio.noise);
       // The mixture exists only here: its false accepts are cut out before it is dropped.
       saved[part] =
           save_false_accept_audio(stream, audio.samples, name, fmt::format("{}_part{}", name, part),

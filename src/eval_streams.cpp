@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <fstream>
+#include <numbers>
 #include <sstream>
 
 #include "earshot/audio_io.hpp"
@@ -24,55 +26,141 @@ std::vector<const SourceClip*> all_clips(const std::vector<SourceCollection>& co
   return clips;
 }
 
-// Continuous noise from a looped recording at a fixed level, so the background of a
-// stream does not jump between words.
-class NoiseTrack {
- public:
-  NoiseTrack(const std::vector<SourceCollection>& noise, const EvalStreamConfig& config,
-             SynthRng& rng)
-      : clip_(&pick_clip(noise, rng)),
-        position_(rng.index(clip_->samples.size())),
-        gain_(db_to_amplitude(rng.uniform(config.noise_dbfs_min, config.noise_dbfs_max)) /
-              std::max(rms(clip_->samples), kMinBackgroundRms)) {}
-
-  const std::string& source() const { return clip_->name; }
-
-  std::vector<float> next(std::size_t length) {
-    std::vector<float> out(length);
-    for (float& sample : out) {
-      sample = static_cast<float>(clip_->samples[position_] * gain_);
-      position_ = (position_ + 1) % clip_->samples.size();
-    }
-    return out;
-  }
-
- private:
-  const SourceClip* clip_;
-  std::size_t position_;
-  double gain_;
-};
-
 std::size_t seconds_to_samples(double seconds) {
   return static_cast<std::size_t>(std::llround(seconds * kSampleRate));
 }
 
+// The order in which the noise recordings take turns: each turn goes to the recording
+// furthest behind its share (smooth weighted round-robin), so a recording of weight w gets
+// w / total of the turns, spread out rather than in runs. A clip's weight is its
+// collection's weight shared among the collection's clips, as when synthesis draws one.
+class NoiseTurns {
+ public:
+  explicit NoiseTurns(const std::vector<SourceCollection>& noise) {
+    for (const SourceCollection& collection : noise) {
+      for (const SourceClip& clip : collection.clips) {
+        clips_.push_back(&clip);
+        weights_.push_back(collection.weight / static_cast<double>(collection.clips.size()));
+      }
+    }
+    credit_.assign(clips_.size(), 0.0);
+    for (const double weight : weights_)
+      total_weight_ += weight;
+  }
+
+  const SourceClip& next() {
+    std::size_t chosen = 0;
+    for (std::size_t i = 0; i < clips_.size(); ++i) {
+      credit_[i] += weights_[i];
+      // Equal shares must tie exactly, or rounding would reorder the turns from one
+      // cycle to the next: anything within rounding of the best is a tie, first one wins.
+      if (credit_[i] > credit_[chosen] + 1e-9 * total_weight_) chosen = i;
+    }
+    credit_[chosen] -= total_weight_;
+    return *clips_[chosen];
+  }
+
+ private:
+  std::vector<const SourceClip*> clips_;
+  std::vector<double> weights_;
+  std::vector<double> credit_;
+  double total_weight_ = 0;
+};
+
+// Continuous noise at a fixed level: one recording looped from a random place until its
+// turn is over, then the next, crossfaded so the background never clicks.
+class NoiseTrack {
+ public:
+  NoiseTrack(const std::vector<SourceCollection>& noise, const EvalStreamConfig& config, int part,
+             SynthRng& rng)
+      : turns_(noise),
+        level_(db_to_amplitude(rng.uniform(config.noise_dbfs_min, config.noise_dbfs_max))),
+        turn_samples_(seconds_to_samples(config.noise_turn_s)),
+        crossfade_samples_(seconds_to_samples(kNoiseCrossfade_s)) {
+    for (int i = 0; i < part; ++i)
+      turns_.next();  // each part starts at a different turn
+    playing_ = start(turns_.next(), rng);
+  }
+
+  const std::string& source() const { return playing_.clip->name; }
+
+  // Called at a word gap: once the current recording has played its turn, the next one takes
+  // over (a recording following itself just plays on). Returns whether the source changed.
+  bool take_turn_if_due(SynthRng& rng) {
+    if (played_ < turn_samples_) return false;
+    played_ = 0;
+    const SourceClip& next = turns_.next();
+    if (&next == playing_.clip) return false;
+    fading_ = playing_;
+    playing_ = start(next, rng);
+    fade_done_ = 0;
+    return true;
+  }
+
+  std::vector<float> next(std::size_t length) {
+    std::vector<float> out(length);
+    for (float& sample : out) {
+      double value = playing_.advance();
+      if (fade_done_ < crossfade_samples_) {
+        // Equal power: the two recordings are unrelated, so their powers add.
+        const double angle =
+            0.5 * std::numbers::pi * (double(fade_done_) + 0.5) / double(crossfade_samples_);
+        value = value * std::sin(angle) + fading_.advance() * std::cos(angle);
+        ++fade_done_;
+      }
+      sample = static_cast<float>(value);
+    }
+    played_ += length;
+    return out;
+  }
+
+ private:
+  struct Playing {
+    const SourceClip* clip = nullptr;
+    std::size_t position = 0;
+    double gain = 0;
+
+    double advance() {
+      const double value = clip->samples[position] * gain;
+      position = (position + 1) % clip->samples.size();
+      return value;
+    }
+  };
+
+  Playing start(const SourceClip& clip, SynthRng& rng) const {
+    return {&clip, rng.index(clip.samples.size()),
+            level_ / std::max(rms(clip.samples), kMinBackgroundRms)};
+  }
+
+  NoiseTurns turns_;
+  double level_;
+  std::size_t turn_samples_;
+  std::size_t crossfade_samples_;
+  Playing playing_;
+  Playing fading_;
+  std::size_t played_ = 0;            // samples of the current turn so far
+  std::size_t fade_done_ = SIZE_MAX;  // crossfade samples done; none pending at first
+};
+
 // Appends a gap of noise, then `word` over noise at the configured SNR; returns the word's
-// span in seconds.
-TriggerSpan append_word(std::vector<float>& stream, const SourceClip& word, NoiseTrack& noise,
+// span in seconds. A new noise recording may take over at the start of the gap.
+TriggerSpan append_word(EvalAudio& audio, const SourceClip& word, NoiseTrack& noise,
                         const EvalStreamConfig& config, SynthRng& rng) {
+  if (noise.take_turn_if_due(rng))
+    audio.noise.push_back({double(audio.samples.size()) / kSampleRate, noise.source()});
   const std::size_t gap = seconds_to_samples(rng.uniform(config.gap_s_min, config.gap_s_max));
   std::vector<float> background = noise.next(gap + word.samples.size());
   std::vector<float> piece = background;
   mix_at_snr(piece, background, word.samples, gap, config.snr_db);
-  const std::size_t word_start = stream.size() + gap;
-  stream.insert(stream.end(), piece.begin(), piece.end());
+  const std::size_t word_start = audio.samples.size() + gap;
+  audio.samples.insert(audio.samples.end(), piece.begin(), piece.end());
   return {double(word_start) / kSampleRate, double(word_start + word.samples.size()) / kSampleRate,
           ""};
 }
 
 void append_negative(EvalAudio& audio, const SourceClip& word, NoiseTrack& noise,
                      const EvalStreamConfig& config, SynthRng& rng) {
-  const TriggerSpan span = append_word(audio.samples, word, noise, config, rng);
+  const TriggerSpan span = append_word(audio, word, noise, config, rng);
   audio.negatives.push_back({span.start_s, span.end_s, word.name});
 }
 
@@ -100,9 +188,9 @@ EvalAudio make_eval_part(const std::vector<SourceCollection>& positives,
     std::swap(order[i - 1], order[shuffle_rng.index(i)]);
 
   SynthRng rng(clip_seed(config.seed, static_cast<std::size_t>(part)));
-  NoiseTrack noise_track(noise, config, rng);
+  NoiseTrack noise_track(noise, config, part, rng);
   EvalAudio audio;
-  audio.noise_source = noise_track.source();
+  audio.noise.push_back({0.0, noise_track.source()});
   for (std::size_t i = static_cast<std::size_t>(part); i < order.size(); i += config.parts) {
     const int lead_in =
         rng.integer(config.negatives_per_trigger_min, config.negatives_per_trigger_max);
@@ -111,7 +199,7 @@ EvalAudio make_eval_part(const std::vector<SourceCollection>& positives,
                       rng);
     }
     const SourceClip& trigger = *trigger_clips[order[i]];
-    TriggerSpan span = append_word(audio.samples, trigger, noise_track, config, rng);
+    TriggerSpan span = append_word(audio, trigger, noise_track, config, rng);
     span.voice = trigger.voice.substr(0, trigger.voice.find('+'));  // the variant's base voice
     audio.triggers.push_back(std::move(span));
   }

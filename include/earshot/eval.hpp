@@ -39,6 +39,14 @@ struct NegativeWord {
   std::string source;
 };
 
+// From `start_s` until the next span's start, the noise under a mixture is `source`.
+struct NoiseSpan {
+  double start_s = 0;
+  std::string source;
+
+  bool operator==(const NoiseSpan&) const = default;
+};
+
 // One stream the detector ran over: its per-step probabilities and where the triggers were.
 struct ScoredStream {
   std::string name;
@@ -46,8 +54,11 @@ struct ScoredStream {
   std::vector<float> probabilities;  // one per output step, in order
   std::vector<TriggerSpan> triggers;
   std::vector<NegativeWord> negatives;  // known for mixtures; empty for recordings
-  std::string noise_source;             // the noise recording under a mixture, else ""
+  std::vector<NoiseSpan> noise;         // in time order; empty for recordings
 };
+
+// The noise recording under `stream` at `time_s`, or "" (a recording, or before the first span).
+const std::string& noise_at(const ScoredStream& stream, double time_s);
 
 // How to turn probabilities back into detections: the model's timing and the detector's
 // post-processing settings other than the threshold, which the sweep varies.
@@ -123,7 +134,7 @@ struct FalseAccept {
   // window a trigger would get), or "" when no known word does: the noise between words,
   // or a recording, whose other sounds are not labelled.
   std::string fired_on;
-  std::string noise_source;  // the stream's noise recording (mixtures)
+  std::string noise_source;  // the noise recording under it (mixtures)
 };
 
 // The false accepts of `streams` at `threshold`, highest peak probability first: which
@@ -166,19 +177,28 @@ struct EvalStreamConfig {
   // The streams are cut into this many independent parts (each a fresh detector), a fixed
   // number so results do not depend on the thread count.
   int parts = 8;
+  // The noise recordings take turns under each part (see make_eval_part): the next one takes
+  // over at the first word gap after this many seconds, crossfaded over kNoiseCrossfade_s.
+  double noise_turn_s = 30;
 };
+
+inline constexpr double kNoiseCrossfade_s = 0.02;
 
 // The audio of one evaluation part and its trigger positions.
 struct EvalAudio {
   std::vector<float> samples;
   std::vector<TriggerSpan> triggers;
   std::vector<NegativeWord> negatives;
-  std::string noise_source;  // the recording the noise track loops
+  std::vector<NoiseSpan> noise;  // which recording lies under which stretch
 };
 
 // Builds part `part` of the evaluation streams: its share of the trigger clips (every
 // parts-th one, shuffled by seed), each after a few negative words, then negative words to
-// its share of min_negative_hours, all over noise. A pure function of its arguments.
+// its share of min_negative_hours, all over noise. The noise recordings take turns in an
+// order that gives each its collection's weight shared among the collection's clips, the
+// same order for every part but each part starting at a different turn, so that every
+// recording lies under its share of the words and of the hours (a recording drawn once per
+// part could miss whole noises). A pure function of its arguments.
 EvalAudio make_eval_part(const std::vector<SourceCollection>& positives,
                          const std::vector<SourceCollection>& negatives,
                          const std::vector<SourceCollection>& noise, const EvalStreamConfig& config,
