@@ -40,7 +40,9 @@ void add_flags(CLI::App& command, EvalOptions& options) {
                      "trigger-word clips (directories or files; repeatable)");
   command.add_option("--negatives", options.negatives,
                      "negative speech clips the triggers are mixed among (repeatable)");
-  command.add_option("--noise", options.noise, "background noise recordings (repeatable)");
+  command.add_option("--noise", options.noise,
+                     "background noise recordings (repeatable, DIR or DIR:WEIGHT); they take "
+                     "turns of about 30 s, each by its weight");
   command.add_option("--snr", options.snrs_db,
                      "signal-to-noise ratios in dB, loudest 32 ms frame of each word over the "
                      "noise (default 10; repeat for several)");
