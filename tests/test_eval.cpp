@@ -385,6 +385,34 @@ TEST_CASE("noise recordings of equal weight take turns in one fixed cycle", "[ev
   }
 }
 
+TEST_CASE("one noise recording hands over to the next without a click", "[eval]") {
+  // Two "recordings", a constant +1 and a constant -1, under silent words: the stream is the
+  // noise alone, and a hard switch would jump by twice the level in one sample.
+  const std::vector<SourceCollection> noise = {
+      collection_of({std::vector<float>(16000, 1.0f), std::vector<float>(16000, -1.0f)}, "dc")};
+  const std::vector<SourceCollection> silent = {
+      collection_of({std::vector<float>(8000, 0.0f)}, "quiet")};
+  EvalStreamConfig config;
+  config.parts = 1;
+  config.min_negative_hours = 0.005;
+  config.noise_turn_s = 2;
+  const EvalAudio audio = make_eval_part(silent, silent, noise, config, 0);
+  REQUIRE(audio.noise.size() >= 3);
+  const float level = std::fabs(audio.samples.front());
+  REQUIRE(level > 0);
+  float largest_step = 0;
+  for (std::size_t i = 1; i < audio.samples.size(); ++i)
+    largest_step = std::max(largest_step, std::fabs(audio.samples[i] - audio.samples[i - 1]));
+  CHECK(largest_step < 0.02f * level);
+  // Halfway through the crossfade the fading +1 and the rising -1 weigh the same; after it,
+  // the new recording plays at the level alone.
+  const auto switch_at =
+      static_cast<std::size_t>(std::llround(audio.noise[1].start_s * kSampleRate));
+  const std::size_t half = static_cast<std::size_t>(kNoiseCrossfade_s * kSampleRate / 2);
+  CHECK(std::fabs(audio.samples[switch_at + half]) < 0.02f * level);  // +1 and -1 cancel there
+  CHECK(std::fabs(audio.samples[switch_at + 2 * half + 1]) == Approx(level));
+}
+
 TEST_CASE(
     "a model that fires on 1 kHz tones misses none and accepts nothing false among "
     "3 kHz tones",
