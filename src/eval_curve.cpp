@@ -103,11 +103,12 @@ float peak_of_run(const std::vector<float>& probabilities, double time_s, float 
   return peak;
 }
 
-std::string word_fired_on(const ScoredStream& stream, double time_s) {
+// The negative word whose [start, end + kHitToleranceAfter_s] holds `time_s`, if any.
+const NegativeWord* word_fired_on(const ScoredStream& stream, double time_s) {
   for (const NegativeWord& word : stream.negatives) {
-    if (time_s >= word.start_s && time_s <= word.end_s + kHitToleranceAfter_s) return word.source;
+    if (time_s >= word.start_s && time_s <= word.end_s + kHitToleranceAfter_s) return &word;
   }
-  return "";
+  return nullptr;
 }
 
 // The q-quantile of sorted `values`, linearly interpolated between ranks.
@@ -164,7 +165,7 @@ std::vector<GroupMisses> misses_by(const std::vector<ScoredStream>& streams, flo
     for (const TriggerSpan& trigger : stream.triggers) {
       const std::string& name = group_of(stream, trigger);
       GroupMisses& group = groups[name];
-      group.group = name;
+      group.name = name;
       ++group.triggers;
       if (!is_hit(trigger, times)) ++group.misses;
     }
@@ -200,8 +201,11 @@ std::vector<FalseAccept> false_accepts_at(const std::vector<ScoredStream>& strea
   for (const ScoredStream& stream : streams) {
     for (const double t : detection_times(stream.probabilities, threshold, timing)) {
       if (!is_false_accept(t, stream.triggers)) continue;
+      const NegativeWord* word = word_fired_on(stream, t);
+      // The noise under the word it fired on: a new recording may take over as a word ends,
+      // before the detection that the word caused.
       accepts.push_back({stream.name, t, peak_of_run(stream.probabilities, t, threshold, timing),
-                         word_fired_on(stream, t), noise_at(stream, t)});
+                         word ? word->source : "", noise_at(stream, word ? word->start_s : t)});
     }
   }
   std::stable_sort(accepts.begin(), accepts.end(), [](const FalseAccept& a, const FalseAccept& b) {

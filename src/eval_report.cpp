@@ -36,7 +36,7 @@ nlohmann::json misses_json(const std::string& key, const std::vector<GroupMisses
   nlohmann::json groups = nlohmann::json::array();
   for (std::size_t i = 0; i < at_default.size(); ++i) {
     groups.push_back(
-        {{key, at_default[i].group},
+        {{key, at_default[i].name},
          {"triggers", at_default[i].triggers},
          {"misses_at_default_threshold", at_default[i].misses},
          {"misses_at_" + fa_key(kHeadlineFaPerHour) + "_fa_per_hour", at_headline[i].misses},
@@ -45,29 +45,33 @@ nlohmann::json misses_json(const std::string& key, const std::vector<GroupMisses
   return groups;
 }
 
-// "snr_10db misses per voice at 0.5 FA/h (threshold 0.9350):  a 3/140  b 0/140\n", or ""
+// The groups' names without the directories they all share ("sets/noise/cat.wav" and
+// "sets/noise/tap.wav" become "cat.wav" and "tap.wav"): the table line stays readable, and
+// summary.json keeps the whole names.
+std::vector<std::string> short_names(const std::vector<GroupMisses>& groups) {
+  std::string shared = groups.empty() ? "" : groups.front().name;
+  for (const GroupMisses& group : groups) {
+    const auto differ = std::ranges::mismatch(shared, group.name).in1;
+    shared.erase(differ, shared.end());
+  }
+  const std::size_t cut = shared.rfind('/') == std::string::npos ? 0 : shared.rfind('/') + 1;
+  std::vector<std::string> names;
+  for (const GroupMisses& group : groups)
+    names.push_back(group.name.empty() ? "(unknown)" : group.name.substr(cut));
+  return names;
+}
+
+// "snr_10db misses per voice at 0.5 FA/h (threshold 0.9427):  a 3/140  b 0/140\n", or ""
 // when there is only one group to tell apart.
 std::string misses_line(const ConditionResult& result, const std::string& per,
-                        const std::vector<GroupMisses>& groups,
-                        std::string (*display_name)(const std::string&)) {
+                        const std::vector<GroupMisses>& groups) {
   if (groups.size() < 2) return "";
   std::string line = fmt::format("{} misses per {} at {:g} FA/h (threshold {:.4f}):", result.name,
                                  per, kHeadlineFaPerHour, result.threshold_at_headline_fa);
-  for (const GroupMisses& group : groups) {
-    line += fmt::format("  {} {}/{}", group.group.empty() ? "(unknown)" : display_name(group.group),
-                        group.misses, group.triggers);
-  }
+  const std::vector<std::string> names = short_names(groups);
+  for (std::size_t i = 0; i < groups.size(); ++i)
+    line += fmt::format("  {} {}/{}", names[i], groups[i].misses, groups[i].triggers);
   return line + "\n";
-}
-
-std::string as_is(const std::string& name) {
-  return name;
-}
-
-// A noise recording by its file name alone: the table stays one readable line (summary.json
-// keeps the whole name).
-std::string file_stem(const std::string& name) {
-  return std::filesystem::path(name).stem().string();
 }
 
 nlohmann::json latency_json(const DetectionLatency& latency) {
@@ -227,9 +231,9 @@ std::string summary_table(const std::vector<ConditionResult>& results) {
     table += line(summary_cells(r));
   // With several voices or noises, which of them the misses come from.
   for (const ConditionResult& r : results)
-    table += misses_line(r, "voice", r.by_voice_at_headline_fa, as_is);
+    table += misses_line(r, "voice", r.by_voice_at_headline_fa);
   for (const ConditionResult& r : results)
-    table += misses_line(r, "noise", r.by_noise_at_headline_fa, file_stem);
+    table += misses_line(r, "noise", r.by_noise_at_headline_fa);
   for (const ConditionResult& r : results) {
     table += fmt::format("{} detection latency after the word's end: {} (default threshold)\n",
                          r.name, latency_text(r.latency_at_default));

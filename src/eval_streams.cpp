@@ -48,7 +48,7 @@ class NoiseTurns {
       total_weight_ += weight;
   }
 
-  const SourceClip& next() {
+  const SourceClip& take() {
     std::size_t chosen = 0;
     for (std::size_t i = 0; i < clips_.size(); ++i) {
       credit_[i] += weights_[i];
@@ -68,18 +68,20 @@ class NoiseTurns {
 };
 
 // Continuous noise at a fixed level: one recording looped from a random place until its
-// turn is over, then the next, crossfaded so the background never clicks.
+// turn is over, then the one of the part's next turn, crossfaded so the background never
+// clicks.
 class NoiseTrack {
  public:
   NoiseTrack(const std::vector<SourceCollection>& noise, const EvalStreamConfig& config, int part,
              SynthRng& rng)
       : turns_(noise),
+        parts_(config.parts),
         level_(db_to_amplitude(rng.uniform(config.noise_dbfs_min, config.noise_dbfs_max))),
         turn_samples_(seconds_to_samples(config.noise_turn_s)),
         crossfade_samples_(seconds_to_samples(kNoiseCrossfade_s)) {
     for (int i = 0; i < part; ++i)
-      turns_.next();  // each part starts at a different turn
-    playing_ = start(turns_.next(), rng);
+      turns_.take();  // the turns dealt to the parts before this one
+    playing_ = start(turns_.take(), rng);
   }
 
   const std::string& source() const { return playing_.clip->name; }
@@ -89,24 +91,26 @@ class NoiseTrack {
   bool take_turn_if_due(SynthRng& rng) {
     if (played_ < turn_samples_) return false;
     played_ = 0;
-    const SourceClip& next = turns_.next();
+    for (int i = 1; i < parts_; ++i)
+      turns_.take();  // the other parts' turns
+    const SourceClip& next = turns_.take();
     if (&next == playing_.clip) return false;
     fading_ = playing_;
     playing_ = start(next, rng);
-    fade_done_ = 0;
+    fade_left_ = crossfade_samples_;
     return true;
   }
 
-  std::vector<float> next(std::size_t length) {
+  std::vector<float> play(std::size_t length) {
     std::vector<float> out(length);
     for (float& sample : out) {
       double value = playing_.advance();
-      if (fade_done_ < crossfade_samples_) {
+      if (fade_left_ > 0) {
         // Equal power: the two recordings are unrelated, so their powers add.
-        const double angle =
-            0.5 * std::numbers::pi * (double(fade_done_) + 0.5) / double(crossfade_samples_);
+        const double done = double(crossfade_samples_ - fade_left_) + 0.5;
+        const double angle = 0.5 * std::numbers::pi * done / double(crossfade_samples_);
         value = value * std::sin(angle) + fading_.advance() * std::cos(angle);
-        ++fade_done_;
+        --fade_left_;
       }
       sample = static_cast<float>(value);
     }
@@ -133,13 +137,14 @@ class NoiseTrack {
   }
 
   NoiseTurns turns_;
+  int parts_;
   double level_;
   std::size_t turn_samples_;
   std::size_t crossfade_samples_;
   Playing playing_;
   Playing fading_;
-  std::size_t played_ = 0;            // samples of the current turn so far
-  std::size_t fade_done_ = SIZE_MAX;  // crossfade samples done; none pending at first
+  std::size_t played_ = 0;     // samples of the current turn so far
+  std::size_t fade_left_ = 0;  // samples of the crossfade still to play
 };
 
 // Appends a gap of noise, then `word` over noise at the configured SNR; returns the word's
@@ -149,7 +154,7 @@ TriggerSpan append_word(EvalAudio& audio, const SourceClip& word, NoiseTrack& no
   if (noise.take_turn_if_due(rng))
     audio.noise.push_back({double(audio.samples.size()) / kSampleRate, noise.source()});
   const std::size_t gap = seconds_to_samples(rng.uniform(config.gap_s_min, config.gap_s_max));
-  std::vector<float> background = noise.next(gap + word.samples.size());
+  std::vector<float> background = noise.play(gap + word.samples.size());
   std::vector<float> piece = background;
   mix_at_snr(piece, background, word.samples, gap, config.snr_db);
   const std::size_t word_start = audio.samples.size() + gap;
@@ -175,6 +180,10 @@ EvalAudio make_eval_part(const std::vector<SourceCollection>& positives,
   if (trigger_clips.empty()) throw Error("evaluation needs at least one trigger clip");
   if (negative_clips.empty()) throw Error("evaluation needs at least one negative clip");
   if (all_clips(noise).empty()) throw Error("evaluation needs at least one noise recording");
+  for (const SourceClip* recording : all_clips(noise)) {
+    if (recording->samples.empty())
+      throw Error(fmt::format("noise recording '{}' holds no audio", recording->name));
+  }
   if (config.parts < 1 || part < 0 || part >= config.parts) {
     throw Error(fmt::format("evaluation part {} is outside 0..{}", part, config.parts - 1));
   }
@@ -211,7 +220,7 @@ EvalAudio make_eval_part(const std::vector<SourceCollection>& positives,
                     rng);
   }
   // A last stretch of noise, so the final word's hit window lies inside the stream.
-  const std::vector<float> tail = noise_track.next(seconds_to_samples(1.0));
+  const std::vector<float> tail = noise_track.play(seconds_to_samples(1.0));
   audio.samples.insert(audio.samples.end(), tail.begin(), tail.end());
   return audio;
 }

@@ -143,9 +143,9 @@ TEST_CASE("misses are counted per voice, so a voice the model cannot hear stands
       {105, 405}, 0.9f, {{10.0, 10.6, "a"}, {20.0, 20.6, "b"}, {40.0, 40.6, "a"}});
   const std::vector<GroupMisses> voices = misses_by_voice({stream}, 0.5f, simple_timing());
   REQUIRE(voices.size() == 2);
-  CHECK(voices[0].group == "a");
+  CHECK(voices[0].name == "a");
   CHECK((voices[0].triggers == 2 && voices[0].misses == 0));
-  CHECK(voices[1].group == "b");
+  CHECK(voices[1].name == "b");
   CHECK((voices[1].triggers == 1 && voices[1].misses == 1));
 }
 
@@ -159,9 +159,9 @@ TEST_CASE("misses are counted per noise recording, so a noise that masks the wor
   tap.noise = {{0.0, "noise/tap.wav"}, {30.0, "noise/cat.wav"}};
   const std::vector<GroupMisses> noises = misses_by_noise({tap, cat}, 0.5f, simple_timing());
   REQUIRE(noises.size() == 2);
-  CHECK(noises[0].group == "noise/cat.wav");
+  CHECK(noises[0].name == "noise/cat.wav");
   CHECK((noises[0].triggers == 3 && noises[0].misses == 2));
-  CHECK(noises[1].group == "noise/tap.wav");
+  CHECK(noises[1].name == "noise/tap.wav");
   CHECK((noises[1].triggers == 1 && noises[1].misses == 0));
   // Above every peak, every word is missed in both.
   for (const GroupMisses& noise : misses_by_noise({tap, cat}, 0.95f, simple_timing()))
@@ -337,12 +337,13 @@ TEST_CASE("the noise recordings take turns, so each lies under its share of the 
   std::map<std::string, double> seconds_under;
   std::map<std::string, int> words_under;
   double total_s = 0;
+  std::size_t spans = 0;
   std::vector<std::string> first_sources;
   for (int part = 0; part < config.parts; ++part) {
     const EvalAudio audio = make_eval_part(positives, negatives, noise, config, part);
     const double duration_s = double(audio.samples.size()) / kSampleRate;
     total_s += duration_s;
-    REQUIRE(audio.noise.size() > 10);
+    spans += audio.noise.size();
     first_sources.push_back(audio.noise.front().source);
     for (std::size_t i = 0; i < audio.noise.size(); ++i) {
       const double end_s = i + 1 < audio.noise.size() ? audio.noise[i + 1].start_s : duration_s;
@@ -355,6 +356,7 @@ TEST_CASE("the noise recordings take turns, so each lies under its share of the 
     for (const TriggerSpan& trigger : audio.triggers)
       ++words_under[noise_at(stream, trigger.start_s)];
   }
+  CHECK(spans > 20);                            // many turns, not one recording per part
   CHECK(first_sources[0] != first_sources[1]);  // the parts start at different turns
   REQUIRE(seconds_under.size() == 3);
   CHECK(seconds_under["loud/0.wav"] / total_s == Approx(2.0 / 3).margin(0.07));
@@ -363,6 +365,33 @@ TEST_CASE("the noise recordings take turns, so each lies under its share of the 
   CHECK(words_under["loud/0.wav"] == Approx(40 * 2.0 / 3).margin(7));
   CHECK(words_under["noise/0.wav"] >= 3);
   CHECK(words_under["noise/1.wav"] >= 3);
+}
+
+TEST_CASE("with many noise recordings, every one lies under some of the words", "[eval]") {
+  // 30 recordings, 8 parts: the words lie in the first turns of every part, and the turns are
+  // dealt out to the parts, so together they cover the first 8 x (turns per part) of the
+  // sequence rather than the same few recordings 8 times.
+  std::vector<std::vector<float>> recordings;
+  for (std::uint64_t seed = 1; seed <= 30; ++seed)
+    recordings.push_back(white_noise(1, seed));
+  const std::vector<SourceCollection> noise = {collection_of(recordings, "noise")};
+  std::vector<std::vector<float>> triggers(96, testing::tone_burst(0.3, 0, 0.3, 1000));
+  const std::vector<SourceCollection> positives = {collection_of(triggers, "pos")};
+  const std::vector<SourceCollection> negatives = {collection_of(tone_words(3000, 3), "neg")};
+  EvalStreamConfig config;  // 8 parts
+  config.min_negative_hours = 0.01;
+  config.noise_turn_s = 5;
+  std::map<std::string, int> words_under;
+  for (int part = 0; part < config.parts; ++part) {
+    const EvalAudio audio = make_eval_part(positives, negatives, noise, config, part);
+    ScoredStream stream;
+    stream.noise = audio.noise;
+    for (const TriggerSpan& trigger : audio.triggers)
+      ++words_under[noise_at(stream, trigger.start_s)];
+  }
+  CHECK(words_under.size() == 30);
+  for (const auto& [recording, words] : words_under)
+    CHECK(words >= 1);
 }
 
 TEST_CASE("noise recordings of equal weight take turns in one fixed cycle", "[eval]") {
@@ -475,7 +504,8 @@ TEST_CASE("earshot eval writes its report and reproduces its numbers from the sa
   CHECK(json["conditions"][0]["by_voice"][0]["voice"] == "");
   CHECK(json["conditions"][0]["by_voice"][0]["triggers"] == 4);
   CHECK(json["conditions"][0]["by_voice"][0].contains("misses_at_0.5_fa_per_hour"));
-  // Each evaluation stream lies over one noise recording; the words are counted under it.
+  // Each part here is shorter than a noise turn, so it lies over one recording, and the parts
+  // take the two recordings in turn; the words are counted under theirs.
   const nlohmann::json& by_noise = json["conditions"][0]["by_noise"];
   REQUIRE(by_noise.size() == 2);
   CHECK(by_noise[0]["noise"].get<std::string>().ends_with("hiss.wav"));

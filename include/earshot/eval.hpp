@@ -39,7 +39,8 @@ struct NegativeWord {
   std::string source;
 };
 
-// From `start_s` until the next span's start, the noise under a mixture is `source`.
+// From `start_s` until the next span's start, the noise under a mixture is `source` (the
+// recording before it fades out over the first kNoiseCrossfade_s).
 struct NoiseSpan {
   double start_s = 0;
   std::string source;
@@ -97,7 +98,7 @@ OperatingPoint score_at_threshold(const std::vector<ScoredStream>& streams, floa
 // The trigger words of one group (a base voice, a noise recording) and how many of them
 // were missed.
 struct GroupMisses {
-  std::string group;
+  std::string name;
   std::size_t triggers = 0;
   std::size_t misses = 0;
 };
@@ -194,11 +195,13 @@ struct EvalAudio {
 
 // Builds part `part` of the evaluation streams: its share of the trigger clips (every
 // parts-th one, shuffled by seed), each after a few negative words, then negative words to
-// its share of min_negative_hours, all over noise. The noise recordings take turns in an
-// order that gives each its collection's weight shared among the collection's clips, the
-// same order for every part but each part starting at a different turn, so that every
-// recording lies under its share of the words and of the hours (a recording drawn once per
-// part could miss whole noises). A pure function of its arguments.
+// its share of min_negative_hours, all over noise. The noise recordings take turns: one
+// sequence of turns, in which each recording gets its collection's weight shared among the
+// collection's clips, is dealt out to the parts like cards (part p plays turns p, p + parts,
+// p + 2 parts, ...). The words lie in the first turns of every part, so together they lie
+// over the first turns of the sequence, where every recording has its share as soon as
+// there are more of those turns than recordings (a recording drawn once per part, as before,
+// could miss whole noises). A pure function of its arguments.
 EvalAudio make_eval_part(const std::vector<SourceCollection>& positives,
                          const std::vector<SourceCollection>& negatives,
                          const std::vector<SourceCollection>& noise, const EvalStreamConfig& config,
