@@ -6,13 +6,15 @@
 # server with stand-ins that break PortAudio calls (a start that hangs, or one that fails
 # and then a close that hangs).
 #
-#   tests/listen_hung_device.sh [--stop-after S] [--preload 'SHIM...']
+#   tests/listen_hung_device.sh [--stop-after S | --stop-when-hung] [--preload 'SHIM...']
 #                               EARSHOT MODEL OUT [ARGS...]
 #
 # OUT: where the daemon's JSON lines go; OUT.status gets the daemon's exit status, or
 # "killed" if it had not ended 60 s after it started (it is then killed). ARGS: more
 # `listen` flags. --stop-after S: send the daemon SIGTERM S seconds after it is ready
-# for one (its signal thread runs). --preload 'SHIM...': preload these stand-ins
+# for one (its signal thread runs). --stop-when-hung: send it SIGTERM as soon as a preloaded
+# stand-in has begun to hang (however long the calls before it took under load).
+# --preload 'SHIM...': preload these stand-ins
 # (tests/support/break_first_call.c, built with the tests; several separated by spaces)
 # into the daemon and leave the server running.
 # Exits 0 when the scenario ran, whatever the daemon did (checking that is the caller's job,
@@ -21,17 +23,23 @@
 set -euo pipefail
 
 stop_after_s=""
+stop_when_hung=0
 preload=""
 while [ $# -gt 0 ]; do
   case $1 in
     --stop-after) stop_after_s=$2 ;;
+    --stop-when-hung)
+      stop_when_hung=1
+      shift
+      continue
+      ;;
     --preload) preload=$2 ;;
     *) break ;;
   esac
   shift 2
 done
 if [ $# -lt 3 ]; then
-  sed -n '2,20p' "$0" >&2
+  sed -n '2,22p' "$0" >&2
   exit 2
 fi
 earshot=$1 model=$2 out=$3
@@ -53,10 +61,11 @@ if [ -z "$preload" ]; then
   trap 'kill -CONT "$frozen_server" 2>/dev/null || true; cleanup' EXIT
 fi
 
+export EARSHOT_HUNG_MARK=$work/hung  # created by a stand-in once it hangs
 env ${preload:+"LD_PRELOAD=$preload"} "$earshot" listen --model "$model" --device pulse \
   --status-every 0 "$@" >"$out" &
 daemon_pid=$!
-if [ -n "$stop_after_s" ]; then
+if [ -n "$stop_after_s" ] || [ "$stop_when_hung" = 1 ]; then
   # The daemon blocks SIGTERM once its signal thread runs (after loading the model); a SIGTERM
   # before that would kill it outright, which is not the case under test.
   for _ in $(seq 300); do
@@ -64,7 +73,15 @@ if [ -n "$stop_after_s" ]; then
     [ -n "$blocked" ] && (((16#$blocked >> 14) & 1)) && break
     sleep 0.1
   done
-  sleep "$stop_after_s"
+  if [ "$stop_when_hung" = 1 ]; then
+    for _ in $(seq 600); do
+      [ -e "$EARSHOT_HUNG_MARK" ] && break
+      kill -0 "$daemon_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+  else
+    sleep "$stop_after_s"
+  fi
   kill -TERM "$daemon_pid" 2>/dev/null || true
 fi
 for _ in $(seq 600); do
