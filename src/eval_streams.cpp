@@ -36,33 +36,37 @@ std::size_t seconds_to_samples(double seconds) {
 // collection's weight shared among the collection's clips, as when synthesis draws one.
 class NoiseTurns {
  public:
+  struct Recording {
+    const SourceClip* clip = nullptr;
+    double weight = 0;
+    double rms = 0;  // measured once: a recording takes many turns
+  };
+
   explicit NoiseTurns(const std::vector<SourceCollection>& noise) {
     for (const SourceCollection& collection : noise) {
       for (const SourceClip& clip : collection.clips) {
-        clips_.push_back(&clip);
-        weights_.push_back(collection.weight / static_cast<double>(collection.clips.size()));
+        const double weight = collection.weight / static_cast<double>(collection.clips.size());
+        recordings_.push_back({&clip, weight, rms(clip.samples)});
+        total_weight_ += weight;
       }
     }
-    credit_.assign(clips_.size(), 0.0);
-    for (const double weight : weights_)
-      total_weight_ += weight;
+    credit_.assign(recordings_.size(), 0.0);
   }
 
-  const SourceClip& take() {
+  const Recording& take() {
     std::size_t chosen = 0;
-    for (std::size_t i = 0; i < clips_.size(); ++i) {
-      credit_[i] += weights_[i];
+    for (std::size_t i = 0; i < recordings_.size(); ++i) {
+      credit_[i] += recordings_[i].weight;
       // Equal shares must tie exactly, or rounding would reorder the turns from one
       // cycle to the next: anything within rounding of the best is a tie, first one wins.
       if (credit_[i] > credit_[chosen] + 1e-9 * total_weight_) chosen = i;
     }
     credit_[chosen] -= total_weight_;
-    return *clips_[chosen];
+    return recordings_[chosen];
   }
 
  private:
-  std::vector<const SourceClip*> clips_;
-  std::vector<double> weights_;
+  std::vector<Recording> recordings_;
   std::vector<double> credit_;
   double total_weight_ = 0;
 };
@@ -93,8 +97,8 @@ class NoiseTrack {
     played_ = 0;
     for (int i = 1; i < parts_; ++i)
       turns_.take();  // the other parts' turns
-    const SourceClip& next = turns_.take();
-    if (&next == playing_.clip) return false;
+    const NoiseTurns::Recording& next = turns_.take();
+    if (next.clip == playing_.clip) return false;
     fading_ = playing_;
     playing_ = start(next, rng);
     fade_left_ = crossfade_samples_;
@@ -131,9 +135,9 @@ class NoiseTrack {
     }
   };
 
-  Playing start(const SourceClip& clip, SynthRng& rng) const {
-    return {&clip, rng.index(clip.samples.size()),
-            level_ / std::max(rms(clip.samples), kMinBackgroundRms)};
+  Playing start(const NoiseTurns::Recording& recording, SynthRng& rng) const {
+    return {recording.clip, rng.index(recording.clip->samples.size()),
+            level_ / std::max(recording.rms, kMinBackgroundRms)};
   }
 
   NoiseTurns turns_;
