@@ -170,6 +170,8 @@ void TrainingOptions::validate() const {
   feature_masking.validate();
   frequency_warp.validate();
   time_warp.validate();
+  require(weight_average_decay >= 0 && weight_average_decay < 1,
+          fmt::format("weight average decay must be in [0, 1), got {}", weight_average_decay));
   require(batch_norm_momentum > 0 && batch_norm_momentum <= 1,
           "batch norm momentum must be in (0, 1]");
   require(patience >= 0, fmt::format("patience must be >= 0, got {}", patience));
@@ -202,6 +204,7 @@ TrainingResult train_model(const std::vector<TrainingClip>& training,
   Eigen::VectorXf parameters = train::initial_parameters<float>(network.layout(), options.seed);
   Eigen::VectorXf gradient;
   train::AdamOptimizer adam(parameters.size());
+  train::WeightAverage weight_average(options.weight_average_decay);
   train::BatchNormRunningStats running;
   running.reset(options.shape.conv_filters);
   train::BatchNormMoments moments;
@@ -261,6 +264,7 @@ TrainingResult train_model(const std::vector<TrainingClip>& training,
       loss_sum += loss;
       train::clip_gradient_norm(gradient, options.gradient_clip_norm);
       adam.step(parameters, gradient, schedule.at(step++));
+      weight_average.update(parameters);
       running.update(moments, options.batch_norm_momentum);
     }
 
@@ -268,7 +272,8 @@ TrainingResult train_model(const std::vector<TrainingClip>& training,
     epoch_result.epoch = epoch;
     epoch_result.train_loss = loss_sum / static_cast<double>(batches_per_epoch);
     epoch_result.learning_rate = schedule.at(step - 1);
-    Model model = train::export_model(network.layout(), parameters, running,
+    const Eigen::VectorXf& weights = weight_average.averaged(parameters);
+    Model model = train::export_model(network.layout(), weights, running,
                                       make_metadata(options, stats, options.provenance));
     const ValidationScore score = validate(model, validation_clips, options);
     epoch_result.validation_loss = score.loss;
@@ -285,7 +290,7 @@ TrainingResult train_model(const std::vector<TrainingClip>& training,
                                 {"training_clips", train_clips.size()},
                                 {"validation_clips", validation_clips.size()},
                                 {"parameters", options.shape.num_parameters()}};
-      best_model.emplace(train::export_model(network.layout(), parameters, running,
+      best_model.emplace(train::export_model(network.layout(), weights, running,
                                              make_metadata(options, stats, provenance)));
       if (!options.checkpoint_path.empty()) save_model(options.checkpoint_path, *best_model);
     }

@@ -1,4 +1,5 @@
-// Adam, gradient clipping and the learning-rate schedule (train_optimizer.hpp).
+// Adam, gradient clipping, the learning-rate schedule and the weight average
+// (train_optimizer.hpp).
 #include "earshot/train_optimizer.hpp"
 
 #include <algorithm>
@@ -44,6 +45,23 @@ double LearningRateSchedule::at(std::int64_t step) const {
   const double progress = std::clamp((step - warmup_steps) / decay_steps, 0.0, 1.0);
   const double cosine = 0.5 * (1.0 + std::cos(std::numbers::pi * progress));
   return peak * (final_fraction + (1.0 - final_fraction) * cosine);
+}
+
+WeightAverage::WeightAverage(double decay) : decay_(decay) {}
+
+void WeightAverage::update(const Eigen::VectorXf& parameters) {
+  if (!enabled()) return;
+  const double n = static_cast<double>(updates_++);
+  const auto decay = static_cast<float>(std::min(decay_, (1.0 + n) / (10.0 + n)));
+  if (average_.size() != parameters.size()) {
+    average_ = parameters;
+    return;
+  }
+  average_ = decay * average_ + (1.0f - decay) * parameters;
+}
+
+const Eigen::VectorXf& WeightAverage::averaged(const Eigen::VectorXf& parameters) const {
+  return enabled() && average_.size() == parameters.size() ? average_ : parameters;
 }
 
 }  // namespace earshot::train

@@ -198,10 +198,8 @@ TEST_CASE("training is bit-for-bit reproducible across runs and thread counts", 
   CHECK(model_tensors(other_seed.model)[2].values != a[2].values);
 }
 
-TEST_CASE(
-    "a frequency warp, a time warp and a focal loss reach training: other weights, the same for "
-    "the same seed",
-    "[training]") {
+TEST_CASE("warps, focal loss and weight averaging reach training: other weights, the same per seed",
+          "[training]") {
   const auto training = just_clips(task_clips(12, 4));
   TrainingOptions options = task_options();
   options.epochs = 2;
@@ -215,6 +213,9 @@ TEST_CASE(
   }
   SECTION("time warp") {
     options.time_warp.max_tempo_deviation = 0.3;
+  }
+  SECTION("weight average") {
+    options.weight_average_decay = 0.9;
   }
   const auto changed = model_tensors(train_model(training, {}, options).model);
   const auto again = model_tensors(train_model(training, {}, options).model);
@@ -313,6 +314,9 @@ TEST_CASE("training refuses options out of range and data too short for one outp
   options = task_options();
   options.time_warp.max_tempo_deviation = 0.5;
   CHECK_THROWS_WITH(options.validate(), Catch::Contains("time warp"));
+  options = task_options();
+  options.weight_average_decay = 1.0;
+  CHECK_THROWS_WITH(options.validate(), Catch::Contains("weight average decay must be in [0, 1)"));
   options = task_options();
   options.checkpoint_path = "/no/such/dir/model.earshot";
   CHECK_THROWS_WITH(options.validate(), Catch::Contains("does not exist"));
@@ -434,6 +438,46 @@ TEST_CASE("gradient clipping scales to the maximum norm and reports the original
   CHECK(g(1) == 4.0f);
 }
 
+TEST_CASE("the weight average follows the parameters, forgetting the start quickly",
+          "[optimizer]") {
+  SECTION("off, it is the parameters themselves") {
+    train::WeightAverage off(0.0);
+    Eigen::VectorXf x = Eigen::VectorXf::Constant(2, 3.0f);
+    off.update(x);
+    x.setConstant(5.0f);
+    CHECK(&off.averaged(x) == &x);
+  }
+  SECTION("parameters that stop moving are reached") {
+    train::WeightAverage average(0.99);
+    Eigen::VectorXf x = Eigen::VectorXf::Zero(1);
+    average.update(x);
+    x(0) = 1.0f;
+    for (int step = 0; step < 2000; ++step)
+      average.update(x);
+    CHECK(average.averaged(x)(0) == Approx(1.0f).margin(1e-6));
+  }
+  SECTION("parameters that jitter around a point average to near it") {
+    // Alternating 0 and 2, as weights do around a minimum: the average is near 1.
+    train::WeightAverage average(0.99);
+    Eigen::VectorXf x(1);
+    for (int step = 0; step < 1000; ++step) {
+      x(0) = step % 2 == 0 ? 0.0f : 2.0f;
+      average.update(x);
+    }
+    CHECK(average.averaged(x)(0) == Approx(1.0f).margin(0.02));
+  }
+  SECTION("the start is mostly forgotten after 10 updates") {
+    train::WeightAverage average(0.999);
+    Eigen::VectorXf x = Eigen::VectorXf::Zero(1);
+    average.update(x);
+    x(0) = 1.0f;
+    for (int step = 0; step < 10; ++step)
+      average.update(x);
+    // With a plain decay of 0.999 it would still be 0.01.
+    CHECK(average.averaged(x)(0) > 0.5f);
+  }
+}
+
 // ---- Data on disk and the `earshot train` command -------------------------------------------
 
 namespace {
@@ -496,7 +540,7 @@ TEST_CASE("earshot train writes a loadable model with provenance, a log and prog
       fmt::format("train --data '{}' --data '{}' --out '{}' --keyword tone --epochs 2 --batch 4 "
                   "--conv-filters 8 --conv-kernel 5 --conv-stride 4 --gru 8,8 --val-fraction 0.3 "
                   "--seed 3 --log '{}' --threads 2 --freq-warp 0.1 --focal-gamma 2 "
-                  "--time-warp 0.3",
+                  "--time-warp 0.3 --weight-average 0.99",
                   (dir / "a").string(), (dir / "b").string(), model.string(),
                   (dir / "log.csv").string()),
       dir);
@@ -511,6 +555,8 @@ TEST_CASE("earshot train writes a loadable model with provenance, a log and prog
   CHECK(provenance["command_line"].get<std::string>().find("--freq-warp 0.1") != std::string::npos);
   CHECK(provenance["command_line"].get<std::string>().find("--focal-gamma 2") != std::string::npos);
   CHECK(provenance["command_line"].get<std::string>().find("--time-warp 0.3") != std::string::npos);
+  CHECK(provenance["command_line"].get<std::string>().find("--weight-average 0.99") !=
+        std::string::npos);
   CHECK(provenance["data"].size() == 2);
   CHECK(provenance.contains("date"));
   CHECK(provenance["training"].contains("best_epoch"));
@@ -560,6 +606,7 @@ TEST_CASE("earshot train --frontend linear makes a model that reads the linear s
   // Warps beyond 30 % would move whole phonemes: refused as a usage error.
   CHECK(train_exit_code(dir, "--freq-warp 0.5") == 2);
   CHECK(train_exit_code(dir, "--time-warp 0.5") == 2);
+  CHECK(train_exit_code(dir, "--weight-average 1") == 2);
   CHECK(train_exit_code(dir, "--focal-gamma 9") == 2);
 }
 

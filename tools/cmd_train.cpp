@@ -122,6 +122,12 @@ void add_flags(CLI::App& command, TrainFlags& flags) {
   command.add_option("--clip-norm", t.gradient_clip_norm, "global gradient-norm limit (0: none)")
       ->capture_default_str();
   command
+      .add_option("--weight-average", t.weight_average_decay,
+                  "validate and save an exponential moving average of the weights over the "
+                  "optimiser's steps with this decay, e.g. 0.999 (0: the last step's weights)")
+      ->check(CLI::Range(0.0, 0.9999999))
+      ->capture_default_str();
+  command
       .add_option("--patience", t.patience,
                   "stop after this many epochs without a better validation loss (0: never)")
       ->capture_default_str();
@@ -156,7 +162,7 @@ std::string command_line(const TrainFlags& flags) {
       "--focal-gamma {} --dropout {} "
       "--freq-masks {} --freq-mask-width {} --time-masks {} --time-mask-frames {} --freq-warp {} "
       "--time-warp {} "
-      "--clip-norm {} "
+      "--clip-norm {} --weight-average {} "
       "--patience {} --threshold {} --val-fraction {} --seed {} --threads {}",
       flags.out, flags.keyword, t.epochs, t.batch_size, t.learning_rate, t.warmup_epochs,
       scale_name(t.frontend.scale), compression_name(t.frontend.compression),
@@ -165,7 +171,8 @@ std::string command_line(const TrainFlags& flags) {
       t.dropout, t.feature_masking.frequency_masks, t.feature_masking.max_frequency_mask_bins,
       t.feature_masking.time_masks, t.feature_masking.max_time_mask_frames,
       t.frequency_warp.max_deviation, t.time_warp.max_tempo_deviation, t.gradient_clip_norm,
-      t.patience, t.detection_threshold, flags.validation_fraction, t.seed, t.threads);
+      t.weight_average_decay, t.patience, t.detection_threshold, flags.validation_fraction, t.seed,
+      t.threads);
   if (!flags.log.empty()) line += fmt::format(" --log {}", flags.log);
   return line;
 }

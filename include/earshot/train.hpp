@@ -123,6 +123,7 @@ struct TrainingOptions {
   train::FrequencyWarp frequency_warp;    // per-clip spectrum warp (train_frequency_warp.hpp)
   train::TimeWarp time_warp;              // per-clip local tempo warp (train_time_warp.hpp)
   double gradient_clip_norm = 5.0;        // global L2 norm; <= 0 disables clipping
+  double weight_average_decay = 0.0;      // validate and save an average of the weights (0: off)
   double batch_norm_momentum = 0.1;
   int patience = 8;  // stop after this many epochs without a better validation loss (0: never)
   std::uint64_t seed = 1;

@@ -1,5 +1,5 @@
 // Optimisation pieces of training, on flat parameter vectors (train_network.hpp): Adam,
-// global gradient-norm clipping and the learning-rate schedule.
+// global gradient-norm clipping, the learning-rate schedule and the weight average.
 #pragma once
 
 #include <Eigen/Core>
@@ -39,6 +39,27 @@ struct LearningRateSchedule {
   double final_fraction = 0.05;
 
   double at(std::int64_t step) const;
+};
+
+// An exponential moving average of the parameters over the optimiser's steps (Polyak
+// averaging): the weights that are validated and saved when training asks for it. The last
+// steps' weights jitter around the minimum they approach; their average sits nearer its middle,
+// which usually generalises better than any one step's weights.
+class WeightAverage {
+ public:
+  // decay 0 turns averaging off: averaged() is then the parameters as they are.
+  explicit WeightAverage(double decay);
+
+  // Folds in the parameters after one optimiser step. The first steps use a smaller decay,
+  // min(decay, (1 + n) / (10 + n)) at update n, so the average is not tied to the random start.
+  void update(const Eigen::VectorXf& parameters);
+  const Eigen::VectorXf& averaged(const Eigen::VectorXf& parameters) const;
+  bool enabled() const { return decay_ > 0; }
+
+ private:
+  double decay_;
+  Eigen::VectorXf average_;
+  std::int64_t updates_ = 0;
 };
 
 }  // namespace earshot::train
