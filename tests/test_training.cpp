@@ -438,6 +438,21 @@ TEST_CASE("gradient clipping scales to the maximum norm and reports the original
   CHECK(g(1) == 4.0f);
 }
 
+namespace {
+
+// The weight average of one parameter that starts at 0 and then stays at 1 for `updates` steps.
+float average_after_step(double decay, int updates) {
+  train::WeightAverage average(decay);
+  Eigen::VectorXf x = Eigen::VectorXf::Zero(1);
+  average.update(x);
+  x(0) = 1.0f;
+  for (int step = 0; step < updates; ++step)
+    average.update(x);
+  return average.averaged(x)(0);
+}
+
+}  // namespace
+
 TEST_CASE("the weight average follows the parameters, forgetting the start quickly",
           "[optimizer]") {
   SECTION("off, it is the parameters themselves") {
@@ -448,13 +463,7 @@ TEST_CASE("the weight average follows the parameters, forgetting the start quick
     CHECK(&off.averaged(x) == &x);
   }
   SECTION("parameters that stop moving are reached") {
-    train::WeightAverage average(0.99);
-    Eigen::VectorXf x = Eigen::VectorXf::Zero(1);
-    average.update(x);
-    x(0) = 1.0f;
-    for (int step = 0; step < 2000; ++step)
-      average.update(x);
-    CHECK(average.averaged(x)(0) == Approx(1.0f).margin(1e-6));
+    CHECK(average_after_step(0.99, 2000) == Approx(1.0f).margin(1e-6));
   }
   SECTION("parameters that jitter around a point average to near it") {
     // Alternating 0 and 2, as weights do around a minimum: the average is near 1.
@@ -467,14 +476,8 @@ TEST_CASE("the weight average follows the parameters, forgetting the start quick
     CHECK(average.averaged(x)(0) == Approx(1.0f).margin(0.02));
   }
   SECTION("the start is mostly forgotten after 10 updates") {
-    train::WeightAverage average(0.999);
-    Eigen::VectorXf x = Eigen::VectorXf::Zero(1);
-    average.update(x);
-    x(0) = 1.0f;
-    for (int step = 0; step < 10; ++step)
-      average.update(x);
     // With a plain decay of 0.999 it would still be 0.01.
-    CHECK(average.averaged(x)(0) > 0.5f);
+    CHECK(average_after_step(0.999, 10) > 0.5f);
   }
 }
 
