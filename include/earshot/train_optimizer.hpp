@@ -44,7 +44,8 @@ struct LearningRateSchedule {
 // An exponential moving average of the parameters over the optimiser's steps (Polyak
 // averaging): the weights that are validated and saved when training asks for it. The last
 // steps' weights jitter around the minimum they approach; their average sits nearer its middle,
-// which usually generalises better than any one step's weights.
+// which often generalises better than any one step's weights (for "activate" it did not:
+// models/README.md, sixteenth session).
 class WeightAverage {
  public:
   // decay 0 turns averaging off: averaged() is then the parameters as they are.
