@@ -214,6 +214,18 @@ std::vector<FalseAccept> false_accepts_at(const std::vector<ScoredStream>& strea
   return accepts;
 }
 
+std::vector<WordFalseAccepts> false_accepts_by_word(const std::vector<FalseAccept>& accepts) {
+  std::map<std::string, int> counts;
+  for (const FalseAccept& accept : accepts)
+    ++counts[accept.fired_on];
+  std::vector<WordFalseAccepts> words;
+  for (const auto& [word, count] : counts)
+    words.push_back({word, count});
+  std::stable_sort(words.begin(), words.end(),
+                   [](const auto& a, const auto& b) { return a.false_accepts > b.false_accepts; });
+  return words;
+}
+
 std::vector<float> sweep_thresholds(int count) {
   // Evenly spaced log-odds put as many thresholds near 0.999 as near 0.5, where the
   // interesting part of a good model's curve lies.

@@ -100,6 +100,13 @@ nlohmann::json summary_json(const std::vector<ConditionResult>& results,
     condition["by_noise"] =
         misses_json("noise", result.by_noise_at_default, result.by_noise_at_headline_fa,
                     result.threshold_at_headline_fa);
+    nlohmann::json by_word = nlohmann::json::array();
+    for (const WordFalseAccepts& word : result.false_accepts_by_word_at_headline_fa) {
+      by_word.push_back(
+          {{"word", word.word.empty() ? "-" : word.word}, {"false_accepts", word.false_accepts}});
+    }
+    condition["false_accepts_at_" + fa_key(kHeadlineFaPerHour) + "_fa_per_hour"] = {
+        {"threshold", result.threshold_at_headline_fa}, {"by_word", by_word}};
     condition["latency_after_word_end_s"] = {
         {"at_default_threshold", latency_json(result.latency_at_default)},
         {"at_" + fa_key(kHeadlineFaPerHour) + "_fa_per_hour",
@@ -217,6 +224,35 @@ std::string few_false_accepts_note(const ConditionResult& result) {
       result.name, hours, fmt::join(allowed, " / "), fmt::join(targets, " / "));
 }
 
+namespace {
+
+// The words named on the console line; summary.json lists them all.
+constexpr std::size_t kNamedFalseAcceptWords = 5;
+
+std::string word_name(const std::string& word) {
+  return word.empty() ? "(between words)" : std::filesystem::path(word).filename().string();
+}
+
+// "snr_10db false accepts at 0.5 FA/h (threshold 0.9633): 10 from 3 sounds:  company.wav 7
+// eight.wav 2  (between words) 1\n", or "" when there are none.
+std::string false_accept_words_line(const ConditionResult& result) {
+  const std::vector<WordFalseAccepts>& words = result.false_accepts_by_word_at_headline_fa;
+  if (words.empty()) return "";
+  int total = 0;
+  for (const WordFalseAccepts& word : words)
+    total += word.false_accepts;
+  std::string line =
+      fmt::format("{} false accepts at {:g} FA/h (threshold {:.4f}): {} from {} {}:", result.name,
+                  kHeadlineFaPerHour, result.threshold_at_headline_fa, total, words.size(),
+                  words.size() == 1 ? "sound" : "sounds");
+  for (std::size_t i = 0; i < std::min(words.size(), kNamedFalseAcceptWords); ++i)
+    line += fmt::format("  {} {}", word_name(words[i].word), words[i].false_accepts);
+  if (words.size() > kNamedFalseAcceptWords) line += "  ...";
+  return line + "\n";
+}
+
+}  // namespace
+
 std::string summary_table(const std::vector<ConditionResult>& results) {
   // The first column left-aligned, the figures right-aligned under their headings.
   const auto line = [](const std::vector<std::string>& cells) {
@@ -238,6 +274,8 @@ std::string summary_table(const std::vector<ConditionResult>& results) {
     table += fmt::format("{} detection latency after the word's end: {} (default threshold)\n",
                          r.name, latency_text(r.latency_at_default));
   }
+  for (const ConditionResult& r : results)
+    table += false_accept_words_line(r);
   for (const ConditionResult& r : results)
     table += few_false_accepts_note(r);
   return table;

@@ -58,6 +58,8 @@ ConditionResult summarise(std::string name, const std::vector<ScoredStream>& str
   result.by_noise_at_default = misses_by_noise(streams, timing.post.threshold, timing);
   result.by_noise_at_headline_fa =
       misses_by_noise(streams, result.threshold_at_headline_fa, timing);
+  result.false_accepts_by_word_at_headline_fa =
+      false_accepts_by_word(false_accepts_at(streams, result.threshold_at_headline_fa, timing));
   result.latency_at_default = detection_latency(streams, timing.post.threshold, timing);
   result.latency_at_headline_fa =
       detection_latency(streams, result.threshold_at_headline_fa, timing);

@@ -143,6 +143,17 @@ struct FalseAccept {
 std::vector<FalseAccept> false_accepts_at(const std::vector<ScoredStream>& streams, float threshold,
                                           const DetectionTiming& timing);
 
+// How many false accepts one negative word set off. The evaluation plays each clip in many
+// mixtures, so a few false accepts can all be one clip heard again: then the FA/h at that
+// operating point says more about that clip than about speech in general.
+struct WordFalseAccepts {
+  std::string word;  // the clip's path, "" for the noise between known words
+  int false_accepts = 0;
+};
+
+// `accepts` counted per word they fired on, most first (ties in name order).
+std::vector<WordFalseAccepts> false_accepts_by_word(const std::vector<FalseAccept>& accepts);
+
 // The thresholds a sweep visits: `count` values evenly spaced in log-odds from about 3e-4
 // to 1 - 3e-4, in increasing order, so both ends of the curve are reached.
 std::vector<float> sweep_thresholds(int count = 241);
@@ -323,6 +334,8 @@ struct ConditionResult {
   std::vector<GroupMisses> by_voice_at_headline_fa;
   std::vector<GroupMisses> by_noise_at_default;
   std::vector<GroupMisses> by_noise_at_headline_fa;
+  // The false accepts at the threshold that meets kHeadlineFaPerHour, per word fired on.
+  std::vector<WordFalseAccepts> false_accepts_by_word_at_headline_fa;
   // Detection latency at the same two thresholds.
   DetectionLatency latency_at_default;
   DetectionLatency latency_at_headline_fa;
