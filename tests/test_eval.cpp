@@ -764,7 +764,7 @@ TEST_CASE(
   CHECK(listed == false_accepts);
   CHECK(on_tones == listed);
   // The false accepts at 0.5 FA/h are listed per word, within that budget (none in these
-  // 36 s of negatives), though the default threshold lets some through.
+  // 0.01 h of negatives), though the default threshold lets some through.
   const nlohmann::json& at_headline = summary["conditions"][0]["false_accepts_at_0.5_fa_per_hour"];
   CHECK(at_headline["threshold"] ==
         summary["conditions"][0]["by_voice"][0]["threshold_at_0.5_fa_per_hour"]);

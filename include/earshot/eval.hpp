@@ -342,7 +342,8 @@ struct ConditionResult {
   std::vector<SavedFalseAccept> saved_false_accepts;  // clips written, when asked for
 };
 
-// The headline operating point, at which the breakdowns by voice and noise are reported.
+// The headline operating point, at which the breakdowns by voice and noise and the false
+// accepts per word are reported.
 inline constexpr double kHeadlineFaPerHour = 0.5;
 
 // The miss rates at these FA/h are the headline figures.
