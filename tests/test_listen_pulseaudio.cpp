@@ -218,6 +218,31 @@ TEST_CASE("a stream start that fails, and whose close then hangs, is given up, e
              Contains("cannot start capture on 'pulse'"));
 }
 
+TEST_CASE(
+    "a sound server that freezes while the daemon listens: the loss is reported and the "
+    "reopen that hangs is given up, exit 1",
+    "[listen]") {
+  // The server is frozen (SIGSTOP) once the daemon has started: no audio comes, so after
+  // 5 s the stream counts as lost; its close may hang in the frozen server too (abandoned
+  // after the deadline); then the reopen hangs in the open, which must be given up after the
+  // deadline rather than waited in for ever.
+  const HungDeviceRun run = listen_with_hung_device(
+      "--freeze-when-started", fmt::format("--device-timeout {}", kDeadlineAfterHealthyOpen_s));
+  CHECK(run.daemon_status == "1");
+  CHECK(of_type(run.events, "started").size() == 1);
+  const auto errors = of_type(run.events, "error");
+  REQUIRE(errors.size() >= 2);
+  CHECK_THAT(errors.front()["message"].get<std::string>(),
+             Contains("audio device 'pulse' lost") && Contains("no audio arrived"));
+  CHECK_THAT(errors.back()["message"].get<std::string>(),
+             Contains(fmt::format("opening audio device 'pulse' did not finish within {} s",
+                                  kDeadlineAfterHealthyOpen_s)) &&
+                 Contains("giving up"));
+  REQUIRE_FALSE(run.events.empty());
+  CHECK(run.events.back()["type"] == "status");
+  CHECK(run.events.back()["final"] == true);
+}
+
 TEST_CASE("SIGTERM while the close after a failed start hangs ends the daemon at once, exit 0",
           "[listen]") {
   // As above, with a deadline (120 s) past the script's 60 s: only heeding the stop ends it.
