@@ -21,7 +21,7 @@ TEST_CASE("make_model.sh --tiny turns a new word into a calibrated two-network m
   fs::create_directories(dir);
   const fs::path model_path = dir / "computer.earshot";
   const std::string command = fmt::format(
-      "EARSHOT_BINARY='{}' '{}/tools/make_model.sh' computer --tiny --networks 2 "
+      "EARSHOT_BINARY='{}' '{}/tools/make_model.sh' computer --tiny --networks 2 --gru 8,6 "
       "--pronunciations 'compyuter, kumpewter' --out '{}' > "
       "'{}/log.txt' 2>&1",
       EARSHOT_BINARY, EARSHOT_SOURCE_DIR, model_path.string(), dir.string());
@@ -49,6 +49,7 @@ TEST_CASE("make_model.sh --tiny turns a new word into a calibrated two-network m
   CHECK(card.str().find("- member 2: `earshot train") != std::string::npos);
   CHECK(card.str().find("--seed 2") != std::string::npos);
   CHECK(card.str().find("--time-warp 0.3") != std::string::npos);  // trained as the shipped model
+  CHECK(card.str().find("--gru 8,6") != std::string::npos);  // --gru replaced the tiny shape
   CHECK(fs::exists(dir / "computer.work" / "evaluation" / "det_curve.svg"));
   // Non-speech sound events (Debian's scratch, installed for the tests) joined the negatives.
   const fs::path events = dir / "computer.work" / "raw" / "real" / "events" / "manifest.tsv";
