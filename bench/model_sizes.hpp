@@ -19,7 +19,8 @@ inline const std::vector<ModelSize>& model_sizes() {
   static const std::vector<ModelSize> table = {
       {"c196k15s4_g128x2", 196, 15, 4, {128, 128}},  // the lecture's reference
       {"c128k9s4_g96x2", 128, 9, 4, {96, 96}},
-      {"c64k5s4_g64x2", 64, 5, 4, {64, 64}},  // earshot train's default
+      {"c64k5s4_g96x2", 64, 5, 4, {96, 96}},  // the shipped activate model (seventh)
+      {"c64k5s4_g64x2", 64, 5, 4, {64, 64}},  // earshot train's default; the sixth model's networks
       {"c32k5s4_g48x2", 32, 5, 4, {48, 48}},
       {"c196k15s8_g128x2", 196, 15, 8, {128, 128}},
       {"c64k8s8_g64x2", 64, 8, 8, {64, 64}},

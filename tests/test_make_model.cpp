@@ -49,7 +49,7 @@ TEST_CASE("make_model.sh --tiny turns a new word into a calibrated two-network m
   CHECK(card.str().find("- member 2: `earshot train") != std::string::npos);
   CHECK(card.str().find("--seed 2") != std::string::npos);
   CHECK(card.str().find("--time-warp 0.3") != std::string::npos);  // trained as the shipped model
-  CHECK(card.str().find("--gru 8,6") != std::string::npos);  // --gru replaced the tiny shape
+  CHECK(card.str().find("--gru 8,6") != std::string::npos);        // --gru replaced the tiny shape
   CHECK(fs::exists(dir / "computer.work" / "evaluation" / "det_curve.svg"));
   // Non-speech sound events (Debian's scratch, installed for the tests) joined the negatives.
   const fs::path events = dir / "computer.work" / "raw" / "real" / "events" / "manifest.tsv";
