@@ -84,8 +84,8 @@ if [[ $tiny == 1 ]]; then
   head -n 20 "$repo/synth/negative_words.txt" > "$work/generic_words_tiny.txt"
   negative_args=(--near-miss-per-word 1 --generic-per-word 1 --generic-file "$work/generic_words_tiny.txt")
   real_args+=(--max-per-set 4 --babble 2)
-  train_args=(--epochs 2 --batch 8 --conv-filters 8 --gru "${gru:-8}" --time-warp 0.3)
-  gru=""  # passed above
+  train_args=(--epochs 2 --batch 8 --conv-filters 8 --time-warp 0.3)
+  gru=${gru:-8}
   eval_hours=0.02
 fi
 if [[ -n $gru ]]; then train_args+=(--gru "$gru"); fi
