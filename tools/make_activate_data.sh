@@ -23,6 +23,8 @@ die() { echo "make_activate_data.sh: $*" >&2; exit 2; }
 step() { echo "make_activate_data.sh: $* ($(date +%H:%M:%S))" >&2; }
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=synth/lib_heldout.sh
+source "$repo/synth/lib_heldout.sh"
 work="" shared="$repo/../shared/data" earshot="$repo/build/earshot" install=1
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -130,21 +132,26 @@ link_set ps_generic ps/tr/generic ps/ev/generic ps/tr/generic6 ps/ev/generic6
 for name in triggers triggers2 near_miss generic; do ln -sfn "$work/ev/$name" "heldout/$name"; done
 for dir in raw/real/speech/*/; do
   name=$(basename "$dir")
-  case $name in
-    speech_commands__unknown_ | speech_commands_stop | mycroft_not_wake_words_en | mycroft_hey_chatterbox)
-      ln -sfn "$work/$dir" "heldout/speech/$name" ;;
-    *ktuberling* | *klettres*) ln -sfn "$work/$dir" "train/kde/$name" ;;
-    *) ln -sfn "$work/$dir" "train/speech/$name" ;;
-  esac
+  if is_heldout_speech "$name"; then
+    ln -sfn "$work/$dir" "heldout/speech/$name"
+  else
+    case $name in
+      *ktuberling* | *klettres*) ln -sfn "$work/$dir" "train/kde/$name" ;;
+      *) ln -sfn "$work/$dir" "train/speech/$name" ;;
+    esac
+  fi
 done
 for dir in raw/real/backgrounds/*/; do
   name=$(basename "$dir")
-  case $name in
-    noise_speech_commands) ln -sfn "$work/$dir" "heldout/noise/$name" ;;
-    *scratch*) ln -sfn "$work/$dir" "bg-music/$name" ;; # its music loops
-    *megaglest*) ln -sfn "$work/$dir" "noise2/$name" ;; # its ambiences
-    *) ln -sfn "$work/$dir" "train/backgrounds/$name" ;;
-  esac
+  if is_heldout_noise "$name"; then
+    ln -sfn "$work/$dir" "heldout/noise/$name"
+  else
+    case $name in
+      *scratch*) ln -sfn "$work/$dir" "bg-music/$name" ;; # its music loops
+      *megaglest*) ln -sfn "$work/$dir" "noise2/$name" ;; # its ambiences
+      *) ln -sfn "$work/$dir" "train/backgrounds/$name" ;;
+    esac
+  fi
 done
 ln -sfn "$work/raw/real/events" events
 

@@ -36,6 +36,8 @@ die() { echo "make_model.sh: $*" >&2; exit 2; }
 step() { echo "[$1/8] $2 ($(date +%H:%M:%S))" >&2; }
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=synth/lib_heldout.sh
+source "$repo/synth/lib_heldout.sh"
 word="" out="" work="" seed=1 tiny=0 variants=30 clips=3000 epochs=30 networks=1 target_fa=0.5
 gru=""
 near_miss="" pronunciations="" shared="$repo/../shared/data"
@@ -147,11 +149,11 @@ done
 mkdir -p "$work/train/speech" "$work/train/backgrounds" "$work/heldout/speech" "$work/heldout/noise"
 for dir in "$work"/raw/real/speech/*/; do
   name=$(basename "$dir")
-  case $name in
-    speech_commands__unknown_|speech_commands_stop|mycroft_not_wake_words_en|mycroft_hey_chatterbox)
-      ln -sfn "$dir" "$work/heldout/speech/$name" ;;
-    *) ln -sfn "$dir" "$work/train/speech/$name" ;;
-  esac
+  if is_heldout_speech "$name"; then
+    ln -sfn "$dir" "$work/heldout/speech/$name"
+  else
+    ln -sfn "$dir" "$work/train/speech/$name"
+  fi
 done
 # Short sounds (animals, doors, beeps) are all for training: they join the negatives.
 if compgen -G "$work/raw/real/events/*/" >/dev/null; then
@@ -160,10 +162,11 @@ if compgen -G "$work/raw/real/events/*/" >/dev/null; then
 fi
 for dir in "$work"/raw/real/backgrounds/*/; do
   name=$(basename "$dir")
-  case $name in
-    noise_speech_commands) ln -sfn "$dir" "$work/heldout/noise/$name" ;;
-    *) ln -sfn "$dir" "$work/train/backgrounds/$name" ;;
-  esac
+  if is_heldout_noise "$name"; then
+    ln -sfn "$dir" "$work/heldout/noise/$name"
+  else
+    ln -sfn "$dir" "$work/train/backgrounds/$name"
+  fi
 done
 # Without shared/data there is no held-out real material: evaluate on what there is.
 [[ -n $(ls -A "$work/heldout/noise") ]] || ln -sfn "$work/raw/real/backgrounds" "$work/heldout/noise/all"
