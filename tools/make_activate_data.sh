@@ -6,7 +6,7 @@
 #   tools/make_activate_data.sh --work DIR [--shared DIR] [--earshot PATH] [--skip-install]
 #
 # Leaves in DIR:
-#   ds-v16MN/, ds-v17MN/   the two synthesized sets the seventh model was trained on
+#   ds-v16MN/, ds-v17MN/   the two synthesized sets the shipped model's networks were trained on
 #                          (6,000 and 12,000 clips of 10 s)
 #   heldout/               the evaluation material of the card's `earshot eval` commands:
 #                          triggers, triggers2, near_miss, generic (the three evaluation voices),
