@@ -11,6 +11,7 @@
 #include "earshot/error.hpp"
 #include "earshot/model.hpp"
 #include "model_kernels.hpp"
+#include "model_matvec.hpp"
 
 namespace earshot {
 
@@ -66,15 +67,15 @@ float ModelStream::step() {
 float ModelStream::member_step(const ModelWeights& weights,
                                const Eigen::Ref<const Eigen::VectorXf>& window,
                                MemberState& state) {
-  state.conv_out.noalias() = weights.conv_weights * window;
+  detail::matrix_vector_product(weights.conv_weights, window, state.conv_out);
   state.conv_out = (state.conv_out + weights.conv_bias).cwiseMax(0.0f);
 
   const Eigen::VectorXf* layer_input = &state.conv_out;
   for (std::size_t i = 0; i < weights.gru.size(); ++i) {
     const GruWeights& gru = weights.gru[i];
-    state.input_gates[i].noalias() = gru.input_weights * *layer_input;
+    detail::matrix_vector_product(gru.input_weights, *layer_input, state.input_gates[i]);
     state.input_gates[i] += gru.input_bias;
-    state.hidden_gates[i].noalias() = gru.hidden_weights * state.hidden[i];
+    detail::matrix_vector_product(gru.hidden_weights, state.hidden[i], state.hidden_gates[i]);
     state.hidden_gates[i] += gru.hidden_bias;
     detail::gru_cell_update(state.input_gates[i], state.hidden_gates[i], state.hidden[i]);
     layer_input = &state.hidden[i];
