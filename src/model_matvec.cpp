@@ -23,7 +23,9 @@ constexpr Eigen::Index kLanes = 8;
 
 }  // namespace
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// Not under TSan: the loader runs the clones' resolver before TSan's runtime is up, and every
+// executable linking this crashed on start.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 __attribute__((target_clones("arch=x86-64-v3", "default")))
 #endif
 void matrix_vector_product(const float* matrix, Eigen::Index rows, Eigen::Index cols,
