@@ -15,16 +15,6 @@
 #include <cstring>
 
 namespace earshot::detail {
-namespace {
-
-using Lanes = float __attribute__((vector_size(32)));  // 8 floats: one AVX2 register
-// The same, read straight from a column: it need not start on 32 bytes, and it aliases the
-// matrix's floats.
-using ColumnLanes = float __attribute__((vector_size(32), aligned(4), may_alias));
-constexpr Eigen::Index kLanes = 8;
-
-}  // namespace
-
 #if defined(__x86_64__) && defined(__GNUC__)
 #define EARSHOT_AVX2_KERNEL 1
 #else
@@ -33,6 +23,12 @@ constexpr Eigen::Index kLanes = 8;
 
 #if EARSHOT_AVX2_KERNEL
 namespace {
+
+using Lanes = float __attribute__((vector_size(32)));  // 8 floats: one AVX2 register
+// The same, read straight from a column: it need not start on 32 bytes, and it aliases the
+// matrix's floats.
+using ColumnLanes = float __attribute__((vector_size(32), aligned(4), may_alias));
+constexpr Eigen::Index kLanes = 8;
 
 __attribute__((target("avx2,fma"))) void avx2_product(const float* matrix, Eigen::Index rows,
                                                       Eigen::Index cols, const float* x, float* y) {

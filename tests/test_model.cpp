@@ -71,8 +71,9 @@ std::shared_ptr<const Model> random_model(const ModelShape& shape, std::uint64_t
 }  // namespace
 
 TEST_CASE("streaming push equals batch forward within 1e-5", "[model]") {
-  // Layer sizes that take every path of the streaming product (blocks of 32 rows, of 8, and
-  // single rows left over; model_matvec.cpp), and the shipped model's shape.
+  // Layer sizes that take every path of the streaming product's AVX2 loop (blocks of 32 rows,
+  // of 8, and single rows left over; model_matvec.cpp; a CPU without AVX2 checks Eigen's
+  // product instead), and the shipped model's shape.
   const auto shape =
       GENERATE(make_shape(40, 16, 5, 4, {12, 8}), make_shape(20, 8, 1, 1, {6}),
                make_shape(40, 24, 15, 4, {16, 16}), make_shape(10, 6, 4, 4, {5}),
