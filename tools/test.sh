@@ -25,8 +25,12 @@ configure_and_build() {  # build_dir, extra cmake args...
 # tests, and ctest then skips all its tests without a word (the TSan build once lost 80 that
 # way): every test executable a build made must have listed some.
 expect_every_executable_listed() {  # build_dir
-  local list
-  for list in "$1"/*_tests-*.cmake; do
+  local list lists=("$1"/*_tests-*.cmake)
+  if [[ ! -e ${lists[0]} ]]; then
+    echo "test.sh: $1 has no test lists (*_tests-*.cmake): Catch2's discovery did not run" >&2
+    exit 1
+  fi
+  for list in "${lists[@]}"; do
     if ! grep -q add_test "$list"; then
       echo "test.sh: $list lists no tests: its executable failed to start" >&2
       exit 1
