@@ -170,6 +170,7 @@ void TrainingOptions::validate() const {
   feature_masking.validate();
   frequency_warp.validate();
   time_warp.validate();
+  distillation.validate(frontend, shape);
   require(weight_average_decay >= 0 && weight_average_decay < 1,
           fmt::format("weight average decay must be in [0, 1), got {}", weight_average_decay));
   require(batch_norm_momentum > 0 && batch_norm_momentum <= 1,
@@ -190,7 +191,13 @@ TrainingResult train_model(const std::vector<TrainingClip>& training,
                            const std::function<void(const EpochResult&)>& on_epoch) {
   options.validate();
   const double step_s = output_step_s(options.shape, options.frontend);
-  const std::vector<LabeledClip> train_clips = label_clips(training, options, step_s);
+  std::vector<LabeledClip> train_clips = label_clips(training, options, step_s);
+  // Validation keeps the true labels: it measures the student against the words, not the teacher.
+  train::parallel_for(options.threads, train_clips.size(), [&](std::size_t c) {
+    const TrainingClip& clip = *train_clips[c].clip;
+    train::blend_teacher_targets(options.distillation, clip.features, clip.num_frames,
+                                 train_clips[c].labels);
+  });
   const std::vector<LabeledClip> validation_clips = label_clips(validation, options, step_s);
   if (training.empty())
     throw Error("no training clips: nothing was loaded, or all went to validation");

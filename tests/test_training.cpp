@@ -198,8 +198,10 @@ TEST_CASE("training is bit-for-bit reproducible across runs and thread counts", 
   CHECK(model_tensors(other_seed.model)[2].values != a[2].values);
 }
 
-TEST_CASE("warps, focal loss and weight averaging reach training: other weights, the same per seed",
-          "[training]") {
+TEST_CASE(
+    "warps, focal loss, weight averaging and a teacher reach training: other weights, the same per "
+    "seed",
+    "[training]") {
   const auto training = just_clips(task_clips(12, 4));
   TrainingOptions options = task_options();
   options.epochs = 2;
@@ -216,6 +218,10 @@ TEST_CASE("warps, focal loss and weight averaging reach training: other weights,
   }
   SECTION("weight average") {
     options.weight_average_decay = 0.9;
+  }
+  SECTION("distillation from a teacher") {
+    options.distillation.teacher = std::make_shared<const Model>(
+        train_model(just_clips(task_clips(12, 40)), {}, options).model);
   }
   const auto changed = model_tensors(train_model(training, {}, options).model);
   const auto again = model_tensors(train_model(training, {}, options).model);
@@ -294,6 +300,68 @@ TEST_CASE("exporting folds BatchNorm: the float model equals the network in infe
   REQUIRE(static_cast<Eigen::Index>(actual.size()) == expected.size());
   for (std::size_t k = 0; k < actual.size(); ++k)
     CHECK(actual[k] == Approx(expected(k)).margin(1e-5));
+}
+
+TEST_CASE("distillation targets move the labels towards the teacher's probabilities by its weight",
+          "[training]") {
+  TrainingOptions options = task_options();
+  options.epochs = 2;
+  const auto teacher =
+      std::make_shared<const Model>(train_model(just_clips(task_clips(8, 41)), {}, options).model);
+  const TaskClip probe = task_clips(1, 42).front();
+  const auto taught = teacher->forward(probe.clip.features, probe.clip.num_frames);
+  REQUIRE(taught.size() == options.shape.num_outputs(probe.clip.num_frames));
+  std::vector<float> labels(taught.size(), 0.0f);
+  for (std::size_t k = 0; k < labels.size(); k += 3)
+    labels[k] = 1.0f;
+
+  train::Distillation distillation{teacher, 0.25};
+  std::vector<float> targets = labels;
+  train::blend_teacher_targets(distillation, probe.clip.features, probe.clip.num_frames, targets);
+  for (std::size_t k = 0; k < targets.size(); ++k)
+    CHECK(targets[k] == Approx(0.75 * labels[k] + 0.25 * taught[k]));
+
+  SECTION("weight 1: the teacher alone; weight 0 or no teacher: the labels alone") {
+    distillation.teacher_weight = 1.0;
+    targets = labels;
+    train::blend_teacher_targets(distillation, probe.clip.features, probe.clip.num_frames, targets);
+    CHECK(targets == taught);
+    distillation.teacher_weight = 0.0;
+    targets = labels;
+    train::blend_teacher_targets(distillation, probe.clip.features, probe.clip.num_frames, targets);
+    CHECK(targets == labels);
+    targets = labels;
+    train::blend_teacher_targets(train::Distillation{}, probe.clip.features, probe.clip.num_frames,
+                                 targets);
+    CHECK(targets == labels);
+  }
+  SECTION("a teacher that gives another number of steps is refused") {
+    targets.push_back(0.0f);
+    CHECK_THROWS_WITH(train::blend_teacher_targets(distillation, probe.clip.features,
+                                                   probe.clip.num_frames, targets),
+                      Catch::Contains("the teacher gives"));
+  }
+}
+
+TEST_CASE("a teacher must read the same features and answer on the same steps", "[training]") {
+  TrainingOptions options = task_options();
+  options.epochs = 1;
+  const auto teacher =
+      std::make_shared<const Model>(train_model(just_clips(task_clips(4, 43)), {}, options).model);
+  options.distillation.teacher = teacher;
+  CHECK_NOTHROW(options.validate());
+  options.shape.gru_sizes = {8, 8};  // another network is fine: only the steps must agree
+  CHECK_NOTHROW(options.validate());
+  options.distillation.teacher_weight = 1.5;
+  CHECK_THROWS_WITH(options.validate(), Catch::Contains("teacher weight must be in [0, 1]"));
+  options = task_options();
+  options.distillation.teacher = teacher;
+  options.shape.conv_stride = 2;
+  CHECK_THROWS_WITH(options.validate(), Catch::Contains("other steps"));
+  options = task_options();
+  options.distillation.teacher = teacher;
+  options.frontend.hop_samples = 320;
+  CHECK_THROWS_WITH(options.validate(), Catch::Contains("other features"));
 }
 
 TEST_CASE("training refuses options out of range and data too short for one output", "[training]") {
@@ -611,6 +679,29 @@ TEST_CASE("earshot train --frontend linear makes a model that reads the linear s
   CHECK(train_exit_code(dir, "--time-warp 0.5") == 2);
   CHECK(train_exit_code(dir, "--weight-average 1") == 2);
   CHECK(train_exit_code(dir, "--focal-gamma 9") == 2);
+}
+
+TEST_CASE("earshot train --teacher distils a model and records the teacher in its provenance",
+          "[cli]") {
+  const fs::path dir = scratch_dir("cli_teacher");
+  train_small_model(dir, "");
+  const fs::path teacher = dir / "teacher.earshot";
+  fs::rename(dir / "tone.earshot", teacher);
+  const Model student =
+      train_small_model(dir, fmt::format("--teacher '{}' --teacher-weight 0.7", teacher.string()));
+  CHECK(provenance_has(student, "--teacher-weight 0.7"));
+  const auto& taught_by = student.metadata().provenance["teacher"];
+  CHECK(taught_by["weight"].get<double>() == Approx(0.7));
+  CHECK(taught_by["networks"] == 1);
+  CHECK(taught_by["provenance"].contains("command_line"));
+  // A teacher on another front end, a missing one, or a weight beyond 1: refused, nothing written.
+  train_small_model(dir, "--frontend linear");  // tone.earshot now reads the linear spectrum
+  CHECK(train_exit_code(dir, fmt::format("--teacher '{}'", (dir / "tone.earshot").string())) == 1);
+  CHECK(train_exit_code(dir, fmt::format("--teacher '{}'", (dir / "absent.earshot").string())) ==
+        2);
+  CHECK(train_exit_code(dir, fmt::format("--teacher '{}' --teacher-weight 2", teacher.string())) ==
+        2);
+  CHECK_FALSE(fs::exists(dir / "refused.earshot"));
 }
 
 TEST_CASE("earshot train --compression pcen makes a model whose front end is PCEN", "[cli]") {

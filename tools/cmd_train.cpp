@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@ struct TrainFlags {
   std::string out;
   std::string keyword = "activate";
   std::string log;
+  std::string teacher;
   double validation_fraction = 0.1;
   TrainingOptions training;
 };
@@ -119,6 +121,17 @@ void add_flags(CLI::App& command, TrainFlags& flags) {
                   "their spacing, features and labels together, every epoch (0: off)")
       ->check(CLI::Range(0.0, train::kMaxTimeWarpDeviation))
       ->capture_default_str();
+  command
+      .add_option("--teacher", flags.teacher,
+                  "distillation: a trained model (e.g. an ensemble) whose probabilities on the "
+                  "training clips join the labels as targets; it must use this front end and "
+                  "convolution kernel and stride")
+      ->check(CLI::ExistingFile);
+  command
+      .add_option("--teacher-weight", t.distillation.teacher_weight,
+                  "distillation: share of the teacher's probability in each step's target")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   command.add_option("--clip-norm", t.gradient_clip_norm, "global gradient-norm limit (0: none)")
       ->capture_default_str();
   command
@@ -173,6 +186,9 @@ std::string command_line(const TrainFlags& flags) {
       t.frequency_warp.max_deviation, t.time_warp.max_tempo_deviation, t.gradient_clip_norm,
       t.weight_average_decay, t.patience, t.detection_threshold, flags.validation_fraction, t.seed,
       t.threads);
+  if (!flags.teacher.empty())
+    line += fmt::format(" --teacher {} --teacher-weight {}", flags.teacher,
+                        t.distillation.teacher_weight);
   if (!flags.log.empty()) line += fmt::format(" --log {}", flags.log);
   return line;
 }
@@ -219,6 +235,8 @@ int run_train(TrainFlags& flags) {
   options.shape.feature_dim = options.frontend.feature_dim();
   options.checkpoint_path = flags.out;
   options.log_path = flags.log;
+  if (!flags.teacher.empty())
+    options.distillation.teacher = std::make_shared<const Model>(load_model(flags.teacher));
   options.validate();
 
   const auto start = std::chrono::steady_clock::now();
@@ -251,6 +269,15 @@ int run_train(TrainFlags& flags) {
       {"skipped_clips", loaded.skipped.size()}};
   if (const double duration_s = mean_trigger_duration_s(split.training); duration_s > 0)
     options.provenance["mean_trigger_duration_s"] = duration_s;
+  if (options.distillation.enabled()) {
+    const Model& teacher = *options.distillation.teacher;
+    options.provenance["teacher"] = {{"file", flags.teacher},
+                                     {"weight", options.distillation.teacher_weight},
+                                     {"networks", teacher.members().size()},
+                                     {"provenance", teacher.metadata().provenance}};
+    fmt::print("distilling from {} ({} network(s)), teacher weight {}\n", flags.teacher,
+               teacher.members().size(), options.distillation.teacher_weight);
+  }
 
   const TrainingResult result =
       train_model(split.training, split.validation, options,

@@ -26,6 +26,7 @@
 #include "earshot/frontend.hpp"
 #include "earshot/model.hpp"
 #include "earshot/train_augment.hpp"
+#include "earshot/train_distill.hpp"
 #include "earshot/train_frequency_warp.hpp"
 #include "earshot/train_layers.hpp"
 #include "earshot/train_time_warp.hpp"
@@ -122,6 +123,7 @@ struct TrainingOptions {
   train::FeatureMasking feature_masking;  // SpecAugment-style masks (train_augment.hpp)
   train::FrequencyWarp frequency_warp;    // per-clip spectrum warp (train_frequency_warp.hpp)
   train::TimeWarp time_warp;              // per-clip local tempo warp (train_time_warp.hpp)
+  train::Distillation distillation;       // a teacher's probabilities in the targets (off: none)
   double gradient_clip_norm = 5.0;        // global L2 norm; <= 0 disables clipping
   double weight_average_decay = 0.0;      // validate and save an average of the weights (0: off)
   double batch_norm_momentum = 0.1;
