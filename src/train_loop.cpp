@@ -192,18 +192,21 @@ TrainingResult train_model(const std::vector<TrainingClip>& training,
   options.validate();
   const double step_s = output_step_s(options.shape, options.frontend);
   std::vector<LabeledClip> train_clips = label_clips(training, options, step_s);
-  // Validation keeps the true labels: it measures the student against the words, not the teacher.
-  train::parallel_for(options.threads, train_clips.size(), [&](std::size_t c) {
-    const TrainingClip& clip = *train_clips[c].clip;
-    train::blend_teacher_targets(options.distillation, clip.features, clip.num_frames,
-                                 train_clips[c].labels);
-  });
   const std::vector<LabeledClip> validation_clips = label_clips(validation, options, step_s);
   if (training.empty())
     throw Error("no training clips: nothing was loaded, or all went to validation");
   if (train_clips.empty()) {
     throw Error(fmt::format("no training clip is long enough for one output step ({} frames)",
                             options.shape.conv_kernel));
+  }
+  if (options.distillation.enabled()) {
+    // Validation keeps the true labels: it measures the student against the words, not the
+    // teacher.
+    train::parallel_for(options.threads, train_clips.size(), [&](std::size_t c) {
+      const TrainingClip& clip = *train_clips[c].clip;
+      train::blend_teacher_targets(options.distillation, clip.features, clip.num_frames,
+                                   train_clips[c].labels);
+    });
   }
   const FeatureStatistics stats = feature_statistics(training, options.shape.feature_dim);
 
