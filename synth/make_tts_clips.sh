@@ -5,7 +5,7 @@
 # On request (--engines ...,festival-accented), festival's non-English voices (Czech, Finnish,
 # Italian, Catalan, Russian, Hindi, Marathi, Telugu) speak the texts that synth/respellings.tsv
 # respells for their language, as accented English. Not by default: models trained with them
-# did worse on held-out English voices (models/README.md).
+# did worse on held-out English voices (models/EXPERIMENTS.md).
 #
 #   synth/make_tts_clips.sh --text "activate" --out DIR [--variants N] [--seed S]
 #   synth/make_tts_clips.sh --text-file words.txt --per-text K --out DIR [--variants N] [--seed S]

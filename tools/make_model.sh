@@ -10,7 +10,7 @@
 #   2. WORD spoken by every TTS voice (synth/make_tts_clips.sh); with --pronunciations, also
 #      respellings of it that the voices say the way people do ("actavate", "ak-tiv-ate" for
 #      activate): as many clips again, trained as the word (with them, networks found half the
-#      words of a natural voice they never heard; models/README.md, tenth session)
+#      words of a natural voice they never heard; models/EXPERIMENTS.md, tenth session)
 #   3. near-miss and generic negative words in the same voices (synth/make_negative_words.sh)
 #   4. real speech, noise and sound events (synth/gather_real_material.sh, from ../shared/data
 #      and Debian packages; the events join the training negatives)
@@ -77,7 +77,7 @@ work=$(cd "$work" && pwd)
 tts_args=(--variants "$variants" --seed "$seed")
 negative_args=()
 real_args=(--shared "$shared" --seed "$seed")
-# The time warp made networks hear voices they never heard (models/README.md, seventh session).
+# The time warp made networks hear voices they never heard (models/EXPERIMENTS.md, seventh session).
 train_args=(--epochs "$epochs" --time-warp 0.3)
 eval_hours=1
 if [[ $tiny == 1 ]]; then
