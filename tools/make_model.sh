@@ -4,18 +4,24 @@
 #   tools/make_model.sh WORD --out MODEL.earshot [--work DIR] [--seed S] [--tiny]
 #       [--variants N] [--clips N] [--epochs N] [--networks N] [--gru SIZES] [--target-fa-per-hour F]
 #       [--near-miss "a,b,c"] [--pronunciations "a,b,c"] [--holdout REGEX] [--shared DIR]
+#       [--recordings DIR] [--recordings-holdout REGEX]
 #
 # Steps (each prints "[k/8] ..."):
 #   1. install the packages and build earshot
 #   2. WORD spoken by every TTS voice (synth/make_tts_clips.sh); with --pronunciations, also
 #      respellings of it that the voices say the way people do ("actavate", "ak-tiv-ate" for
 #      activate): as many clips again, trained as the word (with them, networks found half the
-#      words of a natural voice they never heard; models/EXPERIMENTS.md, tenth session)
+#      words of a natural voice they never heard; models/EXPERIMENTS.md, tenth session); with
+#      --recordings DIR, real people's takes of it, one folder per speaker
+#      (synth/prepare_recordings.sh; a take it cannot use is named and skipped)
 #   3. near-miss and generic negative words in the same voices (synth/make_negative_words.sh)
 #   4. real speech, noise and sound events (synth/gather_real_material.sh, from ../shared/data
 #      and Debian packages; the events join the training negatives)
 #   5. hold out whole voices (default: festival slt-HTS, flite rms, espeak-ng en-gb-scotland),
-#      four real speech sets and one real noise family for evaluation
+#      four real speech sets and one real noise family for evaluation; of the recorded
+#      speakers, those whose folder name matches --recordings-holdout (an extended regex,
+#      e.g. 'alice|bob'; default: the last quarter by name, at least one when there are two
+#      or more), so the evaluation hears real voices it never trained on
 #   6. re-voice the training voices' clips as new speakers (synth/make_pseudo_speakers.sh) and
 #      synthesize the training clips (earshot synth)
 #   7. train (earshot train); with --networks N > 1, N networks from seeds S, S+1, ... averaged
@@ -40,7 +46,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 source "$repo/synth/lib_heldout.sh"
 word="" out="" work="" seed=1 tiny=0 variants=30 clips=3000 epochs=30 networks=1 target_fa=0.5
 gru=""
-near_miss="" pronunciations="" shared="$repo/../shared/data"
+near_miss="" pronunciations="" shared="$repo/../shared/data" recordings="" recordings_holdout=""
 holdout='^(festival:cmu_us_slt_arctic_hts|flite:rms|espeak-ng:en-gb-scotland)$'
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -58,7 +64,9 @@ while [[ $# -gt 0 ]]; do
     --pronunciations) pronunciations=$2; shift 2 ;;
     --holdout) holdout=$2; shift 2 ;;
     --shared) shared=$2; shift 2 ;;
-    -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --recordings) recordings=$2; shift 2 ;;
+    --recordings-holdout) recordings_holdout=$2; shift 2 ;;
+    -h|--help) sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option '$1' (see --help)" ;;
     *) [[ -z $word ]] || die "one word or phrase only (quote a phrase)"; word=$1; shift ;;
   esac
@@ -68,6 +76,9 @@ done
 [[ $networks =~ ^[1-9][0-9]*$ ]] || die "--networks takes a whole number from 1, got '$networks'"
 [[ -z $gru || $gru =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] ||
   die "--gru takes layer sizes separated by commas, e.g. 96,96, got '$gru'"
+[[ -z $recordings || -d $recordings ]] || die "--recordings: no folder '$recordings'"
+[[ -z $recordings_holdout || -n $recordings ]] || die "--recordings-holdout needs --recordings"
+[[ -z $recordings ]] || recordings=$(cd "$recordings" && pwd)
 mkdir -p "$(dirname "$out")"
 out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
 work=${work:-${out%.earshot}.work}
@@ -125,6 +136,16 @@ if [[ -n $pronunciations && ! -f $work/raw/pronunciation/manifest.tsv ]]; then
     --per-text $(((word_clips + spellings - 1) / spellings)) --out "$work/raw/pronunciation" \
     "${tts_args[@]}"
 fi
+if [[ -n $recordings && ! -f $work/raw/recording/manifest.tsv ]]; then
+  # Status 1: some takes were skipped (each named above); the others are used.
+  status=0
+  "$repo/synth/prepare_recordings.sh" --from "$recordings" --out "$work/raw/recording" \
+    --text "$word" || status=$?
+  if ((status > 1)) || [[ ! -f $work/raw/recording/manifest.tsv ]]; then
+    die "could not prepare the takes in '$recordings' (see above)"
+  fi
+  (($(wc -l <"$work/raw/recording/manifest.tsv") > 1)) || die "no usable take in '$recordings'"
+fi
 
 step 3 "negative words in the same voices"
 [[ -f $work/raw/negatives/generic/manifest.tsv ]] ||
@@ -171,6 +192,21 @@ done
 # Without shared/data there is no held-out real material: evaluate on what there is.
 [[ -n $(ls -A "$work/heldout/noise") ]] || ln -sfn "$work/raw/real/backgrounds" "$work/heldout/noise/all"
 [[ -n $(ls -A "$work/heldout/speech") ]] || ln -sfn "$work/heldout/generic" "$work/heldout/speech/tts_generic"
+if [[ -f $work/raw/recording/manifest.tsv ]]; then
+  # The last quarter of the speakers by name (at least one of two or more) measure the model.
+  if [[ -z $recordings_holdout ]]; then
+    mapfile -t speakers < <(tail -n +2 "$work/raw/recording/manifest.tsv" | cut -f4 |
+      sed 's/^recording://' | LC_ALL=C sort -u)
+    held=$(((${#speakers[@]} + 3) / 4))
+    ((${#speakers[@]} >= 2)) || held=0
+    recordings_holdout=$(printf '%s\n' "${speakers[@]: ${#speakers[@]} - held}" | paste -sd'|')
+  fi
+  echo "make_model.sh: recorded speakers held out for evaluation: ${recordings_holdout:-none}" >&2
+  recording_voices='^$' # no voice is empty: nothing held out
+  [[ -z $recordings_holdout ]] || recording_voices="^recording:($recordings_holdout)\$"
+  "$repo/synth/split_by_voice.sh" --from "$work/raw/recording" --holdout "$recording_voices" \
+    --train "$work/train/recording" --heldout "$work/heldout/recording" --allow-none
+fi
 
 step 6 "new speakers from the training voices; synthesizing $clips training clips"
 # Each TTS set joins the training clips with its re-voicing by praat (every clip once more,
@@ -179,6 +215,7 @@ step 6 "new speakers from the training voices; synthesizing $clips training clip
 sources=()
 add_with_new_speakers() { # option (--triggers|--negatives), set, weight
   [[ -f $work/train/$2/manifest.tsv ]] || return 0
+  (($(wc -l <"$work/train/$2/manifest.tsv") > 1)) || return 0 # every clip held out
   "$repo/synth/make_pseudo_speakers.sh" --from "$work/train/$2" --out "$work/train/$2_ps" \
     --per-clip 1 --seed "$seed"
   sources+=("$1" "$work/train/$2:$3" "$1" "$work/train/$2_ps:$3")
@@ -189,6 +226,13 @@ if [[ -f $work/train/pronunciation/manifest.tsv ]]; then
   add_with_new_speakers --triggers pronunciation 1
 else
   add_with_new_speakers --triggers trigger 1
+fi
+# Real takes are drawn as often as the TTS clips of the word (a choice, not a measurement: no
+# recordings were at hand to compare weights).
+if [[ -f $work/train/pronunciation/manifest.tsv ]]; then
+  add_with_new_speakers --triggers recording 2
+else
+  add_with_new_speakers --triggers recording 1
 fi
 add_with_new_speakers --negatives near_miss 2
 add_with_new_speakers --negatives generic 2
@@ -214,13 +258,17 @@ else
 fi
 
 step 8 "evaluating on held-out voices and calibrating the threshold"
+eval_positives=(--positives "$work/heldout/trigger")
+if compgen -G "$work/heldout/recording/*.wav" >/dev/null; then
+  eval_positives+=(--positives "$work/heldout/recording")
+fi
 eval_negatives=(--negatives "$work/heldout/speech")
 for set in near_miss generic; do
   if compgen -G "$work/heldout/$set/*.wav" >/dev/null; then
     eval_negatives+=(--negatives "$work/heldout/$set")
   fi
 done
-"$earshot" eval --model "$work/trained.earshot" --positives "$work/heldout/trigger" \
+"$earshot" eval --model "$work/trained.earshot" "${eval_positives[@]}" \
   "${eval_negatives[@]}" --noise "$work/heldout/noise" --snr 10 --snr 0 --snr 5 --snr 20 \
   --negative-hours "$eval_hours" --seed "$seed" --out "$work/evaluation" \
   --calibrate "$target_fa" --calibrated-model "$out" --model-card "${out%.earshot}.md"
