@@ -70,6 +70,13 @@ list_recordings() {
   find "$from" -mindepth 1 -maxdepth 2 -type f ! -name '.*' -print0 | LC_ALL=C sort -z
 }
 
+# Names a take that became no clip, and removes what sox wrote for it.
+skip() { # path, clip, why
+  echo "prepare_recordings.sh: skipped '$1': $3" >&2
+  rm -f "$2"
+  skipped=$((skipped + 1))
+}
+
 manifest="$out/manifest.tsv"
 printf 'file\ttext\tengine\tvoice\tpitch\tspeed\n' >"$manifest.tmp"
 written=0 skipped=0
@@ -85,33 +92,25 @@ while IFS= read -r -d '' path; do
   if ! error=$(sox -R -q "$path" -r 16000 -c 1 -b 16 "$clip" channels 1 rate 16000 gain -n -1 \
     silence 1 0.01 "-${trim_db}d" reverse silence 1 0.01 "-${trim_db}d" reverse \
     pad 0.005 0.005 2>&1); then
-    echo "prepare_recordings.sh: skipped '$path': sox cannot read it: ${error//$'\n'/ }" >&2
-    rm -f "$clip"
-    skipped=$((skipped + 1))
+    skip "$path" "$clip" "sox cannot read it: ${error//$'\n'/ }"
     continue
   fi
   samples=$(soxi -s "$clip" 2>/dev/null || echo 0)
   take_samples=$(awk -v d="$(soxi -D "$path" 2>/dev/null)" 'BEGIN { printf "%d", d * 16000 }')
   # Under 100 ms is no word: the take was digital silence.
   if ((samples < 1600)); then
-    echo "prepare_recordings.sh: skipped '$path': silent" >&2
-    rm -f "$clip"
-    skipped=$((skipped + 1))
+    skip "$path" "$clip" silent
     continue
   fi
   # Less than 20 ms trimmed in all: nothing in the take is quiet enough to be the silence
   # around a word, so its edges are unknown (a take of room noise only looks like this too).
   trimmed_away=$((take_samples - (samples - 160))) # the 10 ms of padding does not count
   if ((trimmed_away < 320)); then
-    echo "prepare_recordings.sh: skipped '$path': no stretch $trim_db dB below its peak before or after the word (a take of background only, or a background too loud: try a smaller --trim-db)" >&2
-    rm -f "$clip"
-    skipped=$((skipped + 1))
+    skip "$path" "$clip" "no stretch $trim_db dB below its peak before or after the word (a take of background only, or a background too loud: try a smaller --trim-db)"
     continue
   fi
   if awk -v n="$samples" -v max="$max_seconds" 'BEGIN { exit !(n / 16000 > max) }'; then
-    echo "prepare_recordings.sh: skipped '$path': $(awk -v n="$samples" 'BEGIN { printf "%.1f", n / 16000 }') s after trimming, over --max-seconds $max_seconds (a background within $trim_db dB of the speech? try a smaller --trim-db)" >&2
-    rm -f "$clip"
-    skipped=$((skipped + 1))
+    skip "$path" "$clip" "$(awk -v n="$samples" 'BEGIN { printf "%.1f", n / 16000 }') s after trimming, over --max-seconds $max_seconds (a background within $trim_db dB of the speech? try a smaller --trim-db)"
     continue
   fi
   printf '%s\t%s\trecording\trecording:%s\t0\t1.0\n' "$name" "$text" "$speaker" >>"$manifest.tmp"

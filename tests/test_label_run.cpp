@@ -48,15 +48,8 @@ Run run(const LabelRequest& request) {
   return result;
 }
 
+using earshot::testing::lines_of;
 using earshot::testing::read_text;
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream stream(text);
-  for (std::string line; std::getline(stream, line);)
-    lines.push_back(line);
-  return lines;
-}
 
 // A clip with a burst at `burst_s` (0.4 s long): one detection under test_config().
 fs::path write_burst(const fs::path& path, double burst_s, double duration_s = 3.0) {

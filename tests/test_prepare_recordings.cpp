@@ -19,6 +19,7 @@
 #include "command_helpers.hpp"
 
 namespace fs = std::filesystem;
+using earshot::testing::lines_of;
 using earshot::testing::read_file_bytes;
 using earshot::testing::read_text;
 using earshot::testing::run_command;
@@ -84,14 +85,6 @@ earshot::testing::CommandResult prepare(const fs::path& from, const fs::path& ou
   return run_command(fmt::format("'{}/synth/prepare_recordings.sh' --from '{}' --out '{}' {}",
                                  EARSHOT_SOURCE_DIR, from.string(), out.string(), options),
                      out.string() + ".log");
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream stream(text);
-  for (std::string line; std::getline(stream, line);)
-    lines.push_back(line);
-  return lines;
 }
 
 }  // namespace

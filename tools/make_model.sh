@@ -221,19 +221,13 @@ add_with_new_speakers() { # option (--triggers|--negatives), set, weight
   sources+=("$1" "$work/train/$2:$3" "$1" "$work/train/$2_ps:$3")
 }
 # With respellings, the word itself keeps two thirds of the trigger draws.
-if [[ -f $work/train/pronunciation/manifest.tsv ]]; then
-  add_with_new_speakers --triggers trigger 2
-  add_with_new_speakers --triggers pronunciation 1
-else
-  add_with_new_speakers --triggers trigger 1
-fi
+word_weight=1
+[[ -f $work/train/pronunciation/manifest.tsv ]] && word_weight=2
+add_with_new_speakers --triggers trigger "$word_weight"
+add_with_new_speakers --triggers pronunciation 1
 # Real takes are drawn as often as the TTS clips of the word (a choice, not a measurement: no
 # recordings were at hand to compare weights).
-if [[ -f $work/train/pronunciation/manifest.tsv ]]; then
-  add_with_new_speakers --triggers recording 2
-else
-  add_with_new_speakers --triggers recording 1
-fi
+add_with_new_speakers --triggers recording "$word_weight"
 add_with_new_speakers --negatives near_miss 2
 add_with_new_speakers --negatives generic 2
 sources+=(--negatives "$work/train/speech:2")

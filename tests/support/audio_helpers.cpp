@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 #include <numbers>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -52,6 +53,14 @@ std::vector<unsigned char> read_file_bytes(const std::filesystem::path& path) {
 std::string read_text(const std::filesystem::path& path) {
   std::ifstream file(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream stream(text);
+  for (std::string line; std::getline(stream, line);)
+    lines.push_back(line);
+  return lines;
 }
 
 void write_file_bytes(const std::filesystem::path& path, std::span<const unsigned char> bytes) {

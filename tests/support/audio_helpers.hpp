@@ -22,6 +22,8 @@ void write_audio_with_sndfile(const std::filesystem::path& path, std::span<const
 std::vector<unsigned char> read_file_bytes(const std::filesystem::path& path);
 // The whole file as text, or "" when it cannot be read (tests then check what they expected).
 std::string read_text(const std::filesystem::path& path);
+// `text` split at its newlines (a last line without one still counts).
+std::vector<std::string> lines_of(const std::string& text);
 void write_file_bytes(const std::filesystem::path& path, std::span<const unsigned char> bytes);
 
 // Frequency of a steady tone from the spacing of its upward zero crossings.
